@@ -1,0 +1,371 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Text.RegularExpressions;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Flow.Build.Generator;
+
+/// <summary>Reads a flow class into a <see cref="FlowModel"/>: steps and their Next calls, artifacts, parameters.</summary>
+internal static class FlowReader
+{
+    public const string FlowSpecName = "Flow.Sdk.FlowSpec";
+    public const string StepAttributeName = "Flow.Sdk.StepAttribute";
+    public const string ParameterAttributeName = "Flow.Sdk.ParameterAttribute";
+
+    /// <summary>Options of the flow executable and the tool; a parameter may not take these names (DESIGN §3).</summary>
+    public static readonly string[] ReservedOptions =
+    {
+        "flow", "project", "tag", "with", "max-workers", "max-num-splits", "run-id-file", "datastore", "verbose", "help", "build", "configuration",
+    };
+
+    private static readonly SymbolDisplayFormat s_fullType = SymbolDisplayFormat.FullyQualifiedFormat
+        .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+    public static bool DerivesFromFlowSpec(INamedTypeSymbol type)
+    {
+        for (var t = type.BaseType; t is not null; t = t.BaseType)
+        {
+            if (t.ToDisplayString() == FlowSpecName)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public static FlowModel Read(INamedTypeSymbol type, Compilation compilation, string? projectDir, CancellationToken cancel)
+    {
+        var diagnostics = new List<FoundDiagnostic>();
+        var classSyntax = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancel)).OfType<ClassDeclarationSyntax>().ToList();
+        var classSpot = SourceSpot.From(classSyntax.FirstOrDefault()?.Identifier.GetLocation() ?? type.Locations[0]);
+        void Report(DiagnosticDescriptor d, Location where, params string[] args) =>
+            diagnostics.Add(new FoundDiagnostic(d.Id, SourceSpot.From(where), new EquatableArray<string>(args)));
+
+        var isPartial = classSyntax.Count > 0 && classSyntax.All(c => c.Modifiers.Any(SyntaxKind.PartialKeyword));
+        var canEmit = isPartial && type.ContainingType is null;
+        if (!canEmit)
+        {
+            Report(Diagnostics.NotPartial, classSpot.ToLocation(), type.Name);
+        }
+
+        var stepMethods = type.GetMembers().OfType<IMethodSymbol>()
+            .Where(m => m.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == StepAttributeName))
+            .ToList();
+        var stepNames = new HashSet<string>(stepMethods.Select(m => m.Name), StringComparer.Ordinal);
+
+        var artifacts = ReadArtifacts(type, Report);
+        var artifactNames = new HashSet<string>(artifacts.Select(a => a.Name), StringComparer.Ordinal);
+        var parameters = ReadParameters(type, Report);
+
+        var steps = new List<StepModel>();
+        foreach (var method in stepMethods.OrderBy(m => m.Locations[0].SourceSpan.Start))
+        {
+            var syntax = method.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancel)).OfType<MethodDeclarationSyntax>().FirstOrDefault();
+            if (syntax is null)
+            {
+                continue;
+            }
+            var model = compilation.GetSemanticModel(syntax.SyntaxTree);
+            steps.Add(ReadStep(method, syntax, model, type, stepNames, artifactNames, Report, cancel));
+        }
+
+        GraphRules.Check(type.Name, classSpot, steps, Report);
+
+        var file = classSpot.Path;
+        if (projectDir is { Length: > 0 } && file.StartsWith(projectDir, StringComparison.Ordinal))
+        {
+            file = file.Substring(projectDir.Length).TrimStart('/', '\\');
+        }
+        else
+        {
+            file = System.IO.Path.GetFileName(file);
+        }
+
+        return new FlowModel(
+            type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
+            type.Name,
+            type.ToDisplayString(s_fullType),
+            Summary(classSyntax.FirstOrDefault()),
+            file.Replace('\\', '/'),
+            new EquatableArray<StepModel>(steps),
+            new EquatableArray<ArtifactModel>(artifacts),
+            new EquatableArray<ParameterModel>(parameters),
+            new EquatableArray<FoundDiagnostic>(diagnostics),
+            canEmit);
+    }
+
+    private static List<ArtifactModel> ReadArtifacts(INamedTypeSymbol type, Action<DiagnosticDescriptor, Location, string[]> report)
+    {
+        var artifacts = new List<ArtifactModel>();
+        foreach (var member in type.GetMembers())
+        {
+            if (member.IsStatic || member.IsImplicitlyDeclared)
+            {
+                continue;
+            }
+            if (member is IPropertySymbol property)
+            {
+                var isParameter = property.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ParameterAttributeName);
+                if (property.IsPartialDefinition && property.DeclaredAccessibility == Accessibility.Public && property.GetMethod is not null && property.SetMethod is not null && !isParameter)
+                {
+                    artifacts.Add(new ArtifactModel(property.Name, property.Type.ToDisplayString(s_fullType), "public"));
+                }
+                else if (!isParameter && property.DeclaredAccessibility == Accessibility.Public && property.SetMethod is { DeclaredAccessibility: Accessibility.Public } && property.PartialImplementationPart is null && !property.IsPartialDefinition && property.PartialDefinitionPart is null)
+                {
+                    report(Diagnostics.NotAnArtifact, property.Locations[0], new[] { "Property", property.Name, property.Type.ToDisplayString() });
+                }
+            }
+            else if (member is IFieldSymbol { DeclaredAccessibility: Accessibility.Public, IsConst: false, IsReadOnly: false } field)
+            {
+                report(Diagnostics.NotAnArtifact, field.Locations[0], new[] { "Field", field.Name, field.Type.ToDisplayString() });
+            }
+        }
+        return artifacts;
+    }
+
+    private static List<ParameterModel> ReadParameters(INamedTypeSymbol type, Action<DiagnosticDescriptor, Location, string[]> report)
+    {
+        var parameters = new List<ParameterModel>();
+        var byOption = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var property in type.GetMembers().OfType<IPropertySymbol>())
+        {
+            var attribute = property.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == ParameterAttributeName);
+            if (attribute is null)
+            {
+                continue;
+            }
+            if (property.SetMethod is not { IsInitOnly: true })
+            {
+                report(Diagnostics.ParameterNotInitOnly, property.Locations[0], new[] { property.Name });
+            }
+            var option = attribute.ConstructorArguments.Length > 0 && attribute.ConstructorArguments[0].Value is string explicitName && explicitName.Length > 0
+                ? explicitName
+                : Kebab(property.Name);
+            if (Array.IndexOf(ReservedOptions, option) >= 0)
+            {
+                report(Diagnostics.ReservedParameter, property.Locations[0], new[] { option });
+            }
+            if (byOption.TryGetValue(option, out var other))
+            {
+                report(Diagnostics.DuplicateParameter, property.Locations[0], new[] { other, property.Name, option });
+            }
+            byOption[option] = property.Name;
+            string? help = null;
+            var required = false;
+            foreach (var named in attribute.NamedArguments)
+            {
+                if (named.Key == "Help")
+                {
+                    help = named.Value.Value as string;
+                }
+                else if (named.Key == "Required" && named.Value.Value is bool b)
+                {
+                    required = b;
+                }
+            }
+            var syntax = property.DeclaringSyntaxReferences.Select(r => r.GetSyntax()).OfType<PropertyDeclarationSyntax>().FirstOrDefault();
+            parameters.Add(new ParameterModel(
+                property.Name,
+                option,
+                property.Type.ToDisplayString(),
+                property.Type.ToDisplayString(s_fullType),
+                syntax?.Initializer?.Value.ToString(),
+                required,
+                help));
+        }
+        return parameters;
+    }
+
+    private static StepModel ReadStep(
+        IMethodSymbol method,
+        MethodDeclarationSyntax syntax,
+        SemanticModel model,
+        INamedTypeSymbol flow,
+        HashSet<string> stepNames,
+        HashSet<string> artifactNames,
+        Action<DiagnosticDescriptor, Location, string[]> report,
+        CancellationToken cancel)
+    {
+        var where = syntax.Identifier.GetLocation();
+        var returnsTask = method.ReturnType.ToDisplayString() == "System.Threading.Tasks.Task";
+        if (!method.ReturnsVoid && !returnsTask)
+        {
+            report(Diagnostics.BadStepSignature, where, new[] { method.Name, "must return void or Task" });
+        }
+        if (method.IsStatic || method.IsGenericMethod)
+        {
+            report(Diagnostics.BadStepSignature, where, new[] { method.Name, "must be an instance method without type parameters" });
+        }
+        if (method.IsAsync && method.ReturnsVoid)
+        {
+            report(Diagnostics.BadStepSignature, where, new[] { method.Name, "is 'async void'; make it 'async Task' so the step's end is known" });
+        }
+
+        var calls = new List<(InvocationExpressionSyntax Call, List<string> Targets, string? ForEach)>();
+        var body = (SyntaxNode?)syntax.Body ?? syntax.ExpressionBody;
+        foreach (var invocation in body?.DescendantNodes().OfType<InvocationExpressionSyntax>() ?? Enumerable.Empty<InvocationExpressionSyntax>())
+        {
+            cancel.ThrowIfCancellationRequested();
+            if (model.GetSymbolInfo(invocation, cancel).Symbol is not IMethodSymbol called
+                || called.Name != "Next" || called.ContainingType.ToDisplayString() != FlowSpecName)
+            {
+                continue;
+            }
+            var misplaced = invocation.Ancestors().TakeWhile(n => n != body).FirstOrDefault(n =>
+                n is not (ExpressionStatementSyntax or BlockSyntax or IfStatementSyntax or ElseClauseSyntax or SwitchSectionSyntax or SwitchStatementSyntax or ArrowExpressionClauseSyntax));
+            if (misplaced is not null)
+            {
+                report(Diagnostics.BadNextShape, invocation.GetLocation(), new[] { $"Next(...) in step {method.Name} stands inside {Describe(misplaced)}; call it directly in the step body or in its if/else and switch sections" });
+                continue;
+            }
+            var targets = new List<string>();
+            string? forEach = null;
+            foreach (var argument in invocation.ArgumentList.Arguments)
+            {
+                if (argument.NameColon?.Name.Identifier.Text == "forEach")
+                {
+                    forEach = ReadForEach(argument, model, artifactNames, report, cancel);
+                    continue;
+                }
+                var target = model.GetSymbolInfo(argument.Expression, cancel);
+                var targetMethod = target.Symbol as IMethodSymbol ?? target.CandidateSymbols.OfType<IMethodSymbol>().FirstOrDefault();
+                if (argument.Expression is not (IdentifierNameSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax }) || targetMethod is null)
+                {
+                    report(Diagnostics.BadNextShape, argument.GetLocation(), new[] { $"Next({argument}) in step {method.Name}: a target must be a step's method group, such as Next(Train)" });
+                    continue;
+                }
+                if (!SymbolEqualityComparer.Default.Equals(targetMethod.ContainingType, flow) || !stepNames.Contains(targetMethod.Name))
+                {
+                    report(Diagnostics.NotAStep, argument.GetLocation(), new[] { argument.ToString(), flow.Name });
+                    continue;
+                }
+                targets.Add(targetMethod.Name);
+            }
+            calls.Add((invocation, targets, forEach));
+        }
+
+        var hasInputs = method.Parameters.Any(p => p.Type.Name == "Inputs");
+        string kind;
+        if (method.Name == "End")
+        {
+            kind = "end";
+            foreach (var call in calls)
+            {
+                report(Diagnostics.EndCallsNext, call.Call.GetLocation(), Array.Empty<string>());
+            }
+        }
+        else if (calls.Count > 1)
+        {
+            kind = "switch";
+        }
+        else if (calls.Count == 1 && calls[0].ForEach is not null)
+        {
+            kind = "foreach";
+        }
+        else if (calls.Count == 1 && calls[0].Targets.Count > 1)
+        {
+            kind = "split";
+        }
+        else
+        {
+            kind = hasInputs ? "join" : "linear";
+        }
+        if (calls.Count == 0 && method.Name != "End")
+        {
+            report(Diagnostics.NoNext, where, new[] { method.Name });
+        }
+        if (kind != "end" && kind != "linear")
+        {
+            report(Diagnostics.NotYetSupported, where, new[] { method.Name, kind });
+        }
+        else if (method.Parameters.Length > 0)
+        {
+            report(Diagnostics.BadStepSignature, where, new[] { method.Name, "takes parameters; a linear step takes none" });
+        }
+
+        var next = kind == "end" ? new List<string>() : calls.SelectMany(c => c.Targets).Distinct().ToList();
+        return new StepModel(
+            method.Name,
+            kind,
+            new EquatableArray<string>(next),
+            calls.Select(c => c.ForEach).FirstOrDefault(f => f is not null),
+            Summary(syntax),
+            returnsTask,
+            SourceSpot.From(where));
+    }
+
+    private static string? ReadForEach(ArgumentSyntax argument, SemanticModel model, HashSet<string> artifactNames, Action<DiagnosticDescriptor, Location, string[]> report, CancellationToken cancel)
+    {
+        if (argument.Expression is InvocationExpressionSyntax { Expression: IdentifierNameSyntax { Identifier.Text: "nameof" } } nameOf
+            && model.GetConstantValue(nameOf, cancel).Value is string name && artifactNames.Contains(name))
+        {
+            return name;
+        }
+        report(Diagnostics.BadNextShape, argument.GetLocation(), new[] { $"forEach: {argument.Expression} must be nameof(...) of a collection artifact of this flow" });
+        return null;
+    }
+
+    private static string Describe(SyntaxNode node) => node switch
+    {
+        ForStatementSyntax or ForEachStatementSyntax or WhileStatementSyntax or DoStatementSyntax => "a loop",
+        LambdaExpressionSyntax or AnonymousMethodExpressionSyntax => "a lambda",
+        LocalFunctionStatementSyntax => "a local function",
+        TryStatementSyntax or CatchClauseSyntax or FinallyClauseSyntax => "a try block",
+        _ => "an expression",
+    };
+
+    internal static string Kebab(string name)
+    {
+        var text = new StringBuilder();
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (char.IsUpper(c))
+            {
+                var boundary = i > 0 && (char.IsLower(name[i - 1]) || char.IsDigit(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1]) && char.IsUpper(name[i - 1])));
+                if (boundary)
+                {
+                    text.Append('-');
+                }
+                text.Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                text.Append(c == '_' ? '-' : c);
+            }
+        }
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// The text of a <c>&lt;summary&gt;</c> comment, read from the syntax so that it works without
+    /// documentation files.
+    /// </summary>
+    internal static string? Summary(SyntaxNode? node)
+    {
+        if (node is null)
+        {
+            return null;
+        }
+        var docLines = node.GetLeadingTrivia().ToFullString().Split('\n')
+            .Select(l => l.Trim())
+            .Where(l => l.StartsWith("///", StringComparison.Ordinal))
+            .Select(l => l.Substring(3));
+        var doc = string.Join(" ", docLines);
+        var match = Regex.Match(doc, "<summary>(.*?)</summary>", RegexOptions.Singleline);
+        if (!match.Success)
+        {
+            return null;
+        }
+        var text = Regex.Replace(match.Groups[1].Value, "<(see|seealso|paramref|typeparamref)\\s+(cref|name|langword)=\"(?:[A-Z]:)?([^\"]*)\"\\s*/>", "$3");
+        text = Regex.Replace(text, "<[^>]+>", string.Empty);
+        text = Regex.Replace(text, "\\s+", " ").Trim();
+        text = text.Replace("&lt;", "<").Replace("&gt;", ">").Replace("&amp;", "&");
+        return text.Length == 0 ? null : text;
+    }
+}

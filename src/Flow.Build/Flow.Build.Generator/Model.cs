@@ -1,0 +1,84 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
+
+namespace Flow.Build.Generator;
+
+/// <summary>An immutable array with value equality, so pipeline models cache between edits.</summary>
+internal readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IEnumerable<T>
+    where T : IEquatable<T>
+{
+    private readonly ImmutableArray<T> _items;
+
+    public EquatableArray(IEnumerable<T> items) => _items = items.ToImmutableArray();
+
+    public int Count => _items.IsDefault ? 0 : _items.Length;
+
+    public T this[int index] => _items[index];
+
+    public bool Equals(EquatableArray<T> other) => this.SequenceEqual(other);
+
+    public override bool Equals(object? obj) => obj is EquatableArray<T> other && Equals(other);
+
+    public override int GetHashCode() => this.Aggregate(17, (h, x) => (h * 31) + (x?.GetHashCode() ?? 0));
+
+    public IEnumerator<T> GetEnumerator() => (_items.IsDefault ? ImmutableArray<T>.Empty : _items).AsEnumerable().GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}
+
+/// <summary>A source location without a syntax tree, so it can live in a cached model.</summary>
+internal sealed record SourceSpot(string Path, TextSpan Span, LinePositionSpan Lines)
+{
+    public static SourceSpot From(Location location)
+    {
+        var lines = location.GetLineSpan();
+        return new SourceSpot(lines.Path, location.SourceSpan, lines.Span);
+    }
+
+    public Location ToLocation() => Location.Create(Path, Span, Lines);
+
+    public int Line => Lines.Start.Line + 1;
+}
+
+/// <summary>A diagnostic found while reading a flow, reported when the flow is emitted.</summary>
+internal sealed record FoundDiagnostic(string Id, SourceSpot Where, EquatableArray<string> Args);
+
+internal sealed record StepModel(
+    string Name,
+    string Kind,
+    EquatableArray<string> Next,
+    string? ForEach,
+    string? Description,
+    bool ReturnsTask,
+    SourceSpot Where);
+
+internal sealed record ArtifactModel(string Name, string Type, string Accessibility);
+
+internal sealed record ParameterModel(
+    string Name,
+    string Option,
+    string DisplayType,
+    string Type,
+    string? Default,
+    bool Required,
+    string? Help);
+
+internal sealed record FlowModel(
+    string? Namespace,
+    string ClassName,
+    string FullName,
+    string? Description,
+    string RelativeFile,
+    EquatableArray<StepModel> Steps,
+    EquatableArray<ArtifactModel> Artifacts,
+    EquatableArray<ParameterModel> Parameters,
+    EquatableArray<FoundDiagnostic> Diagnostics,
+    bool CanEmitArtifacts)
+{
+    public bool HasErrors => Diagnostics.Count > 0;
+}

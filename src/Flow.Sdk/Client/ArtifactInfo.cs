@@ -1,0 +1,85 @@
+using System.Text.Json;
+using Flow.Sdk.Datastore;
+
+namespace Flow.Sdk;
+
+/// <summary>One artifact of a task: its name, type, size, and its value, loaded on demand.</summary>
+public sealed class ArtifactInfo
+{
+    private readonly FlowDatastore _store;
+    private readonly ArtifactRef _reference;
+
+    internal ArtifactInfo(FlowDatastore store, TaskInfo task, string name, ArtifactRef reference)
+    {
+        _store = store;
+        Task = task;
+        Name = name;
+        _reference = reference;
+    }
+
+    /// <summary>Gets the task.</summary>
+    public TaskInfo Task { get; }
+
+    /// <summary>Gets the artifact's name (its property name).</summary>
+    public string Name { get; }
+
+    /// <summary>Gets the CLR full name of the artifact's declared type.</summary>
+    public string Type => _reference.Type;
+
+    /// <summary>Gets the size of the serialized value in bytes.</summary>
+    public long Size => _reference.Size;
+
+    /// <summary>Gets the SHA-256 of the serialized value (the blob key).</summary>
+    public string Sha => _reference.Sha;
+
+    internal string Encoding => _reference.Encoding;
+
+    /// <summary>Gets the pathspec, <c>Flow/runId/Step/taskId/Name</c>.</summary>
+    public string Pathspec => $"{Task.Pathspec}/{Name}";
+
+    /// <summary>Loads the value as <typeparamref name="T"/>.</summary>
+    /// <typeparam name="T">The artifact's type (or a type its JSON binds to).</typeparam>
+    /// <returns>The value.</returns>
+    public T Value<T>()
+    {
+        try
+        {
+            return (T)ArtifactCodec.Deserialize(Bytes(), _reference.Encoding, typeof(T))!;
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidCastException)
+        {
+            throw new FlowException($"Artifact {Pathspec} (stored as {Type}) cannot be read as {typeof(T).FullName}: {e.Message}", ExitCodes.Failure);
+        }
+    }
+
+    /// <summary>Writes the value as JSON (byte[] as base64) without needing the flow's assembly.</summary>
+    /// <param name="writer">The JSON writer.</param>
+    public void WriteJson(Utf8JsonWriter writer) => ArtifactCodec.WriteJson(writer, Bytes(), _reference.Encoding);
+
+    /// <summary>Gets the value as JSON text, without needing the flow's assembly.</summary>
+    /// <returns>The JSON text.</returns>
+    public string ToJson()
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            WriteJson(writer);
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private byte[] Bytes()
+    {
+        try
+        {
+            return _store.Blobs.Get(_reference.Sha);
+        }
+        catch (BlobCorruptException e)
+        {
+            throw new FlowException($"Artifact {Pathspec} cannot be read: {e.Message}. Run 'dotnet flow verify'.", ExitCodes.Failure);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"Artifact('{Pathspec}')";
+}

@@ -1,0 +1,89 @@
+using System.IO.Abstractions;
+using Flow.Sdk.Datastore;
+
+namespace Flow.Sdk;
+
+/// <summary>
+/// Reads flows, runs, steps, tasks and artifacts from a datastore: from a script, a test, a tool or another flow.
+/// </summary>
+/// <remarks>
+/// The datastore is found as <c>dotnet flow</c> finds it (<c>FLOW_DATASTORE</c>, else the nearest <c>.flow/</c>
+/// above the current directory) unless <see cref="UseDatastore"/> names one. Objects are read lazily and
+/// artifacts load on first access.
+/// </remarks>
+public static class FlowClient
+{
+    private static readonly Lock s_gate = new();
+    private static FlowDatastore? s_store;
+    private static string? s_namespace;
+    private static bool s_namespaceSet;
+
+    /// <summary>Gets or sets the namespace: a tag that the runs <see cref="FlowInfo.LatestRun"/> sees must carry.</summary>
+    /// <remarks>The default is the current user's runs, <c>user:&lt;FLOW_USER or the OS user&gt;</c>; null sees every run.</remarks>
+    public static string? Namespace
+    {
+        get => s_namespaceSet ? s_namespace : "user:" + SdkInfo.User;
+        set
+        {
+            s_namespace = value;
+            s_namespaceSet = true;
+        }
+    }
+
+    /// <summary>Reads the datastore at <paramref name="path"/> (the <c>.flow</c> directory) from now on.</summary>
+    /// <param name="path">The datastore directory.</param>
+    public static void UseDatastore(string path)
+    {
+        lock (s_gate)
+        {
+            s_store = FlowDatastore.Open(new FileSystem(), Path.GetFullPath(path), create: false);
+        }
+    }
+
+    internal static FlowDatastore Store
+    {
+        get
+        {
+            lock (s_gate)
+            {
+                var fs = new FileSystem();
+                return s_store ??= FlowDatastore.Open(fs, DatastoreLocator.Locate(fs, null, fs.Directory.GetCurrentDirectory()), create: false);
+            }
+        }
+    }
+
+    /// <summary>Gets every flow that has runs in the datastore.</summary>
+    /// <returns>The flows, by name.</returns>
+    public static IReadOnlyList<FlowInfo> Flows() => Flows(Store);
+
+    /// <summary>Gets a flow by name.</summary>
+    /// <param name="name">The flow's class name.</param>
+    /// <returns>The flow.</returns>
+    public static FlowInfo GetFlow(string name) => GetFlow(Store, name);
+
+    /// <summary>Gets a run from its pathspec, <c>Flow/runId</c>; <c>latest</c> names the newest run in the namespace.</summary>
+    /// <param name="pathspec">The run's pathspec.</param>
+    /// <returns>The run.</returns>
+    public static RunInfo GetRun(string pathspec)
+    {
+        ArgumentNullException.ThrowIfNull(pathspec);
+        var parts = pathspec.Split('/');
+        if (parts.Length != 2)
+        {
+            throw new FlowException($"'{pathspec}' is not a run pathspec; expected Flow/runId.");
+        }
+        return GetFlow(parts[0]).GetRun(parts[1]);
+    }
+
+    internal static IReadOnlyList<FlowInfo> Flows(FlowDatastore store) => [.. store.ListFlows().Select(f => new FlowInfo(store, f))];
+
+    internal static FlowInfo GetFlow(FlowDatastore store, string name)
+    {
+        if (!FlowDatastore.IsIdentifier(name) || !store.FileSystem.Directory.Exists(store.FlowDir(name)))
+        {
+            var known = store.ListFlows();
+            throw new FlowException($"No flow named '{name}' in the datastore {store.Root}{(known.Count > 0 ? "; it holds " + string.Join(", ", known) : "")}.");
+        }
+        return new FlowInfo(store, name);
+    }
+}

@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text;
+using Flow.Sdk.Datastore;
+
+namespace Flow.Sdk;
+
+/// <summary>One task of a step: its latest attempt, its artifacts and its output.</summary>
+public sealed class TaskInfo
+{
+    private readonly FlowDatastore _store;
+    private (int Attempt, AttemptDoneRecord? Done)? _latest;
+    private readonly Dictionary<string, object?> _loaded = new(StringComparer.Ordinal);
+
+    internal TaskInfo(FlowDatastore store, StepInfo step, string id)
+    {
+        _store = store;
+        Step = step;
+        Id = id;
+    }
+
+    /// <summary>Gets the step.</summary>
+    public StepInfo Step { get; }
+
+    /// <summary>Gets the task id.</summary>
+    public string Id { get; }
+
+    /// <summary>Gets the pathspec, <c>Flow/runId/Step/taskId</c>.</summary>
+    public string Pathspec => $"{Step.Pathspec}/{Id}";
+
+    private (int Attempt, AttemptDoneRecord? Done) Latest => _latest ??= ReadLatest();
+
+    private (int, AttemptDoneRecord?) ReadLatest()
+    {
+        var attempts = _store.ListAttempts(Step.Run.Flow, Step.Run.Id, Step.Name, Id);
+        var last = attempts.Count == 0 ? 0 : attempts[^1];
+        return (last, _store.ReadAttemptDone(AttemptDir(last)));
+    }
+
+    private string AttemptDir(int attempt) => _store.AttemptDir(Step.Run.Flow, Step.Run.Id, Step.Name, Id, attempt);
+
+    /// <summary>Gets the number of the latest attempt, from 0.</summary>
+    public int Attempt => Latest.Attempt;
+
+    /// <summary>Gets a value indicating whether the latest attempt is finalized.</summary>
+    public bool Finished => Latest.Done is not null;
+
+    /// <summary>Gets a value indicating whether the latest attempt succeeded.</summary>
+    public bool Successful => Latest.Done?.IsSuccess == true;
+
+    /// <summary>Gets the exception type and message the task failed with, or null.</summary>
+    public string? Error => Latest.Done?.Error is { } e ? $"{e.Type}: {e.Message}" : null;
+
+    /// <summary>Gets the artifacts of the latest finalized attempt (parameters included), by name.</summary>
+    public IReadOnlyList<ArtifactInfo> Artifacts =>
+        [.. (Latest.Done?.Artifacts ?? new Dictionary<string, ArtifactRef>()).OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => new ArtifactInfo(_store, this, a.Key, a.Value))];
+
+    /// <summary>Gets an artifact by name.</summary>
+    /// <param name="name">The artifact's property name.</param>
+    public ArtifactInfo this[string name] =>
+        Latest.Done?.Artifacts.TryGetValue(name, out var reference) == true
+            ? new ArtifactInfo(_store, this, name, reference)
+            : throw new FlowException($"Task {Pathspec} has no artifact '{name}'{(Finished ? "" : " (the task has not finished)")}.");
+
+    /// <summary>Reads an artifact's value as <typeparamref name="T"/>, loading it once.</summary>
+    /// <typeparam name="T">The artifact's type (or a type its JSON binds to).</typeparam>
+    /// <param name="name">The artifact's property name.</param>
+    /// <returns>The value.</returns>
+    public T Data<T>(string name)
+    {
+        if (!_loaded.TryGetValue(name, out var value))
+        {
+            value = this[name].Value<T>();
+            _loaded[name] = value;
+        }
+        return (T)value!;
+    }
+
+    /// <summary>Gets the task's standard output (latest attempt), without timestamps.</summary>
+    public string Stdout => ReadLog("stdout.log");
+
+    /// <summary>Gets the task's standard error (latest attempt), without timestamps.</summary>
+    public string Stderr => ReadLog("stderr.log");
+
+    private string ReadLog(string file)
+    {
+        var path = _store.FileSystem.Path.Combine(AttemptDir(Attempt), file);
+        if (!_store.FileSystem.File.Exists(path))
+        {
+            return string.Empty;
+        }
+        var text = new StringBuilder();
+        foreach (var line in _store.FileSystem.File.ReadAllLines(path))
+        {
+            var space = line.IndexOf(' ', StringComparison.Ordinal);
+            text.AppendLine(space > 0 && DateTime.TryParse(line[..space], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out _) ? line[(space + 1)..] : line);
+        }
+        return text.ToString();
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"Task('{Pathspec}')";
+
+    internal AttemptDoneRecord? Done => Latest.Done;
+}

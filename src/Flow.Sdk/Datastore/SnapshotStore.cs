@@ -1,0 +1,118 @@
+using System.Formats.Tar;
+using System.IO.Abstractions;
+using System.Text.Json;
+using Flow.Sdk.Graph;
+
+namespace Flow.Sdk.Datastore;
+
+/// <summary>One file of a code snapshot: <c>src/...</c> (sources, relative to the source root) or <c>bin/...</c> (build output).</summary>
+internal sealed record SnapshotFile(string Path, string Sha, long Size);
+
+/// <summary>
+/// The manifest of a code snapshot, written by Flow.Build's <c>CreateFlowSnapshot</c> task. The snapshot's hash is
+/// the SHA-256 of the manifest's bytes, so it is also the key of the manifest's blob.
+/// </summary>
+internal sealed record SnapshotManifest(
+    int Format,
+    string SdkVersion,
+    string Assembly,
+    string ProjectPath,
+    IReadOnlyList<SnapshotFile> Files,
+    IReadOnlyList<JsonElement> Flows)
+{
+    public const string FileName = "snapshot.json";
+    public const string FolderName = "flow-snapshot";
+
+    public IReadOnlyList<FlowGraph> Graphs() => [.. Flows.Select(FlowGraph.Parse)];
+
+    public static SnapshotManifest Parse(ReadOnlySpan<byte> json) =>
+        JsonSerializer.Deserialize<SnapshotManifest>(json, DatastoreJson.Options) ?? throw new JsonException("empty snapshot manifest");
+}
+
+/// <summary>Imports code snapshots into the datastore file by file, and materializes them for execution.</summary>
+internal sealed class SnapshotStore(FlowDatastore store)
+{
+    private readonly IFileSystem _fs = store.FileSystem;
+
+    public string CodeDir(string hash) => _fs.Path.Combine(store.Root, "code", hash);
+
+    /// <summary>
+    /// Stores every file of the snapshot in <paramref name="snapshotDir"/> that the datastore lacks, then the
+    /// manifest (last, so a present manifest blob means a complete import). A no-op when the snapshot is there.
+    /// </summary>
+    public (string Hash, SnapshotManifest Manifest) Import(string snapshotDir)
+    {
+        var manifestPath = _fs.Path.Combine(snapshotDir, SnapshotManifest.FileName);
+        if (!_fs.File.Exists(manifestPath))
+        {
+            throw new FlowException($"No code snapshot in {snapshotDir}: build the project (dotnet build) with Flow.Sdk referenced.", ExitCodes.Usage);
+        }
+        var manifestBytes = _fs.File.ReadAllBytes(manifestPath);
+        var hash = BlobStore.Hash(manifestBytes);
+        var manifest = SnapshotManifest.Parse(manifestBytes);
+        if (store.Blobs.Exists(hash))
+        {
+            return (hash, manifest);
+        }
+
+        var missing = manifest.Files.Where(f => !store.Blobs.Exists(f.Sha)).ToDictionary(f => f.Path, StringComparer.Ordinal);
+        if (missing.Count > 0)
+        {
+            var archive = _fs.Path.Combine(snapshotDir, hash + ".tar");
+            using var stream = _fs.File.OpenRead(archive);
+            using var reader = new TarReader(stream);
+            while (reader.GetNextEntry() is { } entry)
+            {
+                if (entry.DataStream is null || !missing.Remove(entry.Name, out var file))
+                {
+                    continue;
+                }
+                var bytes = new byte[entry.Length];
+                entry.DataStream.ReadExactly(bytes);
+                if (store.Blobs.Put(bytes) != file.Sha)
+                {
+                    throw new FlowException($"The code snapshot {archive} does not match its manifest ({file.Path}); rebuild the project.", ExitCodes.Failure);
+                }
+            }
+            if (missing.Count > 0)
+            {
+                throw new FlowException($"The code snapshot {archive} lacks {missing.Keys.First()}; rebuild the project.", ExitCodes.Failure);
+            }
+        }
+        store.Blobs.Put(manifestBytes);
+        return (hash, manifest);
+    }
+
+    public SnapshotManifest ReadManifest(string hash) => SnapshotManifest.Parse(store.Blobs.Get(hash));
+
+    /// <summary>
+    /// Writes the snapshot's build output to <c>code/&lt;hash&gt;/</c> (once; a complete folder is reused) and
+    /// returns the folder. Tasks execute from there, so rebuilding the project during a run changes nothing.
+    /// </summary>
+    public string Materialize(string hash, SnapshotManifest manifest)
+    {
+        var dir = CodeDir(hash);
+        if (_fs.File.Exists(_fs.Path.Combine(dir, ".complete")))
+        {
+            return dir;
+        }
+        var temp = _fs.Path.Combine(store.TmpDir, "code-" + Guid.NewGuid().ToString("N"));
+        foreach (var file in manifest.Files.Where(f => f.Path.StartsWith("bin/", StringComparison.Ordinal)))
+        {
+            var target = _fs.Path.Combine(temp, file.Path["bin/".Length..]);
+            _fs.Directory.CreateDirectory(_fs.Path.GetDirectoryName(target)!);
+            _fs.File.WriteAllBytes(target, store.Blobs.Get(file.Sha));
+        }
+        _fs.File.WriteAllText(_fs.Path.Combine(temp, ".complete"), hash);
+        _fs.Directory.CreateDirectory(_fs.Path.GetDirectoryName(dir)!);
+        try
+        {
+            _fs.Directory.Move(temp, dir);
+        }
+        catch (IOException) when (_fs.File.Exists(_fs.Path.Combine(dir, ".complete")))
+        {
+            _fs.Directory.Delete(temp, recursive: true);
+        }
+        return dir;
+    }
+}

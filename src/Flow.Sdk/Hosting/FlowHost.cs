@@ -1,0 +1,214 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.IO.Abstractions;
+using Flow.Sdk.Datastore;
+using Flow.Sdk.Graph;
+using Flow.Sdk.Runtime;
+
+namespace Flow.Sdk.Hosting;
+
+/// <summary>
+/// The command line of a flow project's executable: <c>run</c>, <c>show</c>, <c>step</c> (one task, the
+/// replayable unit) and the internal worker loop. The generated entry point calls <see cref="Main"/>.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class FlowHost
+{
+    private static readonly string[] s_runOptionsWithValue = ["flow", "datastore", "max-workers", "max-num-splits", "tag", "run-id-file", "project", "configuration"];
+    private static readonly string[] s_runFlags = ["verbose", "help", "build", "h"];
+
+    /// <summary>Runs the command given in <paramref name="args"/> against the flows of this project.</summary>
+    /// <param name="args">The command line.</param>
+    /// <param name="flows">The flows the generator found in the project.</param>
+    /// <returns>The process exit code.</returns>
+    public static int Main(string[] args, params FlowDefinition[] flows)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var verbose = args.Contains("--verbose");
+        try
+        {
+            return MainAsync(args, flows, new FileSystem()).GetAwaiter().GetResult();
+        }
+        catch (FlowException e)
+        {
+            Console.Error.WriteLine(verbose ? e.ToString() : "error: " + e.Message);
+            return e.ExitCode;
+        }
+    }
+
+    private static Task<int> MainAsync(string[] args, FlowDefinition[] flows, IFileSystem fs)
+    {
+        var byName = flows.ToDictionary(f => f.Name, StringComparer.Ordinal);
+        var command = args.Length == 0 ? "--help" : args[0];
+        var rest = args.Skip(1).ToArray();
+        return command switch
+        {
+            WorkerProtocol.WorkerCommand => WorkerLoop.RunAsync(new TaskRunner(fs, byName)),
+            "run" => RunAsync(rest, flows, fs),
+            "show" => Task.FromResult(Show(rest, flows)),
+            "step" => StepAsync(rest, fs, byName),
+            "--help" or "-h" or "help" => Task.FromResult(Usage(flows)),
+            _ => throw new FlowException($"Unknown command '{command}': use run, show or step (see --help)."),
+        };
+    }
+
+    private static int Usage(FlowDefinition[] flows)
+    {
+        Console.WriteLine($"""
+            Usage: <flow project> <command> [options]
+
+            Commands:
+              run     Run a flow: run [--flow NAME] [--tag T]... [--run-id-file F] [--max-workers N] [--<parameter> VALUE]...
+              show    Print a flow's graph: show [--flow NAME]
+              step    Execute one task of a run (the unit a cluster engine launches); see docs/task-contract.md
+
+            Flows: {string.Join(", ", flows.Select(f => f.Name))}
+            """);
+        return ExitCodes.Success;
+    }
+
+    internal static FlowDefinition ChooseFlow(IReadOnlyList<FlowDefinition> flows, string? name)
+    {
+        if (name is not null)
+        {
+            return flows.FirstOrDefault(f => f.Name == name)
+                ?? flows.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase))
+                ?? throw new FlowException($"No flow named {name} in this project; its flows are {string.Join(", ", flows.Select(f => f.Name))}.");
+        }
+        return flows.Count switch
+        {
+            1 => flows[0],
+            0 => throw new FlowException("This project defines no flow: add a partial class deriving from FlowSpec with [Step] methods."),
+            _ => throw new FlowException($"This project has several flows ({string.Join(", ", flows.Select(f => f.Name))}); choose one with --flow NAME."),
+        };
+    }
+
+    private static int Show(string[] args, FlowDefinition[] flows)
+    {
+        var options = CommandLine.Parse(args, ["flow", "format"], ["help", "verbose", "h"]);
+        var flow = ChooseFlow(flows, options.Value("flow"));
+        Console.Write(GraphPrinter.ToText(flow.Graph));
+        return ExitCodes.Success;
+    }
+
+    private static async Task<int> RunAsync(string[] args, FlowDefinition[] flows, IFileSystem fs)
+    {
+        var watch = Stopwatch.StartNew();
+        var flowName = CommandLine.PeekValue(args, "flow");
+        var flow = ChooseFlow(flows, flowName);
+        var boolParameters = flow.Parameters.Where(p => (Nullable.GetUnderlyingType(p.Type) ?? p.Type) == typeof(bool))
+            .Select(p => flow.Graph.Parameters.First(g => g.Name == p.Name).Option).ToHashSet();
+        var options = CommandLine.Parse(args, s_runOptionsWithValue, s_runFlags, allowOthers: true, flagOthers: boolParameters);
+        if (options.Has("help") || options.Has("h"))
+        {
+            Console.Write(FlowHostHelp.RunHelp(flow.Graph));
+            return ExitCodes.Success;
+        }
+        var maxWorkers = options.Int("max-workers", 16);
+        _ = options.Int("max-num-splits", 100);
+        var tags = options.Values("tag");
+        foreach (var tag in tags)
+        {
+            if (tag.Length is 0 or > 500)
+            {
+                throw new FlowException($"Tag '{(tag.Length > 40 ? tag[..40] + "..." : tag)}' is invalid: a tag has 1 to 500 characters.");
+            }
+        }
+        if (tags.Count > 50)
+        {
+            throw new FlowException($"{tags.Count} tags given; a run takes at most 50.");
+        }
+        var values = ParameterBinder.Resolve(flow, options.Others);
+
+        var root = DatastoreLocator.Locate(fs, options.Value("datastore"), fs.Directory.GetCurrentDirectory());
+        var store = FlowDatastore.Open(fs, root, create: true);
+        var snapshots = new SnapshotStore(store);
+        var (hash, manifest) = snapshots.Import(Path.Combine(AppContext.BaseDirectory, SnapshotManifest.FolderName));
+        if (!manifest.Graphs().Any(g => g.Name == flow.Name))
+        {
+            throw new FlowException($"The code snapshot next to this executable has no flow {flow.Name}; rebuild the project.", ExitCodes.Failure);
+        }
+        var codeDir = snapshots.Materialize(hash, manifest);
+        var runId = store.CreateRun(flow.Name, DateTimeOffset.UtcNow);
+        var orchestrator = new Orchestrator(fs, store, flow.Graph, runId, Path.Combine(codeDir, manifest.Assembly), maxWorkers);
+        orchestrator.Prestart();
+        try
+        {
+            store.WriteRun(new RunRecord(
+                flow.Name,
+                runId,
+                DateTimeOffset.UtcNow,
+                SdkInfo.User,
+                hash,
+                SdkInfo.Version,
+                fs.Directory.GetCurrentDirectory(),
+                ParameterBinder.Store(store, flow, values),
+                [$"user:{SdkInfo.User}", "runtime:local", $"sdk_version:{SdkInfo.Version}"]));
+            store.WriteTags(flow.Name, runId, tags);
+            if (options.Value("run-id-file") is { } runIdFile)
+            {
+                File.WriteAllText(runIdFile, runId);
+            }
+            Console.WriteLine($"Run {runId} of {flow.Name} started (code snapshot {hash[..12]}).");
+
+            using var cancel = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                e.Cancel = true;
+                cancel.Cancel();
+            };
+            Console.CancelKeyPress += onCancel;
+            var heartbeatPath = store.RunHeartbeatPath(flow.Name, runId);
+            using var heartbeat = new Timer(_ => TryTouch(heartbeatPath), null, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+            string? failure;
+            try
+            {
+                failure = await orchestrator.RunAsync(cancel.Token);
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
+            store.WriteRunEnd(flow.Name, runId, new RunEndRecord(failure is null ? "succeeded" : "failed", DateTimeOffset.UtcNow, failure));
+            if (failure is null)
+            {
+                Console.WriteLine($"Run {runId} of {flow.Name} succeeded in {DotnetHost.Elapsed(watch)}.");
+                return ExitCodes.Success;
+            }
+            Console.Error.WriteLine($"Run {runId} of {flow.Name} failed: {failure}.");
+            return ExitCodes.Failure;
+        }
+        finally
+        {
+            orchestrator.StopWorkers();
+        }
+    }
+
+    private static void TryTouch(string path)
+    {
+        try
+        {
+            File.WriteAllBytes(path, []);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static async Task<int> StepAsync(string[] args, IFileSystem fs, Dictionary<string, FlowDefinition> flows)
+    {
+        var options = CommandLine.Parse(args, ["datastore", "flow", "run-id", "step", "task-id", "attempt", "input-paths"], ["verbose", "help"]);
+        string Required(string name) => options.Value(name) ?? throw new FlowException($"step needs --{name}.");
+        var inputs = options.Value("input-paths") is { Length: > 0 } paths ? paths.Split(',') : [];
+        var request = new TaskRequest(
+            fs.Path.GetFullPath(Required("datastore")),
+            Required("flow"),
+            Required("run-id"),
+            Required("step"),
+            Required("task-id"),
+            options.Int("attempt", 0),
+            inputs);
+        var done = await new TaskRunner(fs, flows).RunAsync(request);
+        return done.IsSuccess ? ExitCodes.Success : ExitCodes.Failure;
+    }
+}

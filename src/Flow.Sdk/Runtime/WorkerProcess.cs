@@ -1,0 +1,184 @@
+using System.Diagnostics;
+
+namespace Flow.Sdk.Runtime;
+
+/// <summary>How a task attempt ended, as the orchestrator saw it.</summary>
+/// <param name="Status">The status the worker reported, or null when the worker died first.</param>
+/// <param name="ExitCode">The worker's exit code when it died.</param>
+internal sealed record TaskOutcome(string? Status, int? ExitCode);
+
+/// <summary>Receives the lines a task prints.</summary>
+internal interface ITaskOutput
+{
+    void Line(bool isError, string text);
+}
+
+/// <summary>
+/// A worker process started from the materialized snapshot. It runs one task at a time and may serve many;
+/// its output is routed to the task it is running.
+/// </summary>
+internal sealed class WorkerProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly string _prefix;
+    private readonly Task _stdoutPump;
+    private readonly Task _stderrPump;
+    private readonly Lock _gate = new();
+    private ITaskOutput? _output;
+    private TaskCompletionSource<TaskOutcome>? _pending;
+    private string? _status;
+    private bool _stdoutDone;
+    private bool _stderrDone;
+
+    private WorkerProcess(Process process, string token)
+    {
+        _process = process;
+        _prefix = WorkerProtocol.Prefix(token);
+        _stdoutPump = Task.Run(() => PumpAsync(process.StandardOutput, isError: false));
+        _stderrPump = Task.Run(() => PumpAsync(process.StandardError, isError: true));
+    }
+
+    public int Pid => _process.Id;
+
+    public static WorkerProcess Start(string dotnetHost, string assemblyPath, string workingDirectory)
+    {
+        var token = Guid.NewGuid().ToString("N");
+        var start = new ProcessStartInfo(dotnetHost)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("exec");
+        start.ArgumentList.Add(assemblyPath);
+        start.ArgumentList.Add(WorkerProtocol.WorkerCommand);
+        start.Environment[WorkerProtocol.TokenVariable] = token;
+        var process = Process.Start(start) ?? throw new FlowException($"Could not start a worker process ({dotnetHost} exec {assemblyPath}).", ExitCodes.Failure);
+        return new WorkerProcess(process, token);
+    }
+
+    /// <summary>Sends a task and completes when its output is complete or the worker died.</summary>
+    public Task<TaskOutcome> RunAsync(TaskRequest request, ITaskOutput output)
+    {
+        var pending = new TaskCompletionSource<TaskOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            _output = output;
+            _pending = pending;
+            _status = null;
+            _stdoutDone = _stderrDone = false;
+        }
+        try
+        {
+            _process.StandardInput.WriteLine(WorkerProtocol.Serialize(request));
+            _process.StandardInput.Flush();
+        }
+        catch (IOException)
+        {
+            // The worker is gone; the pumps report it.
+        }
+        return pending.Task;
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public void Kill()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited.
+        }
+    }
+
+    private async Task PumpAsync(StreamReader reader, bool isError)
+    {
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            var mark = line.IndexOf(_prefix, StringComparison.Ordinal);
+            if (mark < 0)
+            {
+                Emit(isError, line);
+                continue;
+            }
+            if (mark > 0)
+            {
+                Emit(isError, line[..mark]);
+            }
+            var control = line[(mark + _prefix.Length)..].Split(':');
+            lock (_gate)
+            {
+                if (control[0] == "done" && control.Length >= 3)
+                {
+                    _status = control[2];
+                    _stdoutDone = true;
+                }
+                else if (control[0] == "end")
+                {
+                    _stderrDone = true;
+                }
+                if (_stdoutDone && _stderrDone && _pending is { } pending)
+                {
+                    _pending = null;
+                    _output = null;
+                    pending.TrySetResult(new TaskOutcome(_status, null));
+                }
+            }
+        }
+        // The stream ended: the worker exited. Fail a task it was running once both streams are drained.
+        if (isError)
+        {
+            await _stdoutPump.ConfigureAwait(false);
+        }
+        else
+        {
+            return;
+        }
+        await _process.WaitForExitAsync();
+        lock (_gate)
+        {
+            _pending?.TrySetResult(new TaskOutcome(null, _process.ExitCode));
+            _pending = null;
+            _output = null;
+        }
+    }
+
+    private void Emit(bool isError, string line)
+    {
+        ITaskOutput? output;
+        lock (_gate)
+        {
+            output = _output;
+        }
+        if (output is not null)
+        {
+            output.Line(isError, line);
+        }
+        else
+        {
+            (isError ? Console.Error : Console.Out).WriteLine(line);
+        }
+    }
+
+    /// <summary>Closes stdin so the worker ends after its current task.</summary>
+    public void Dispose()
+    {
+        try
+        {
+            _process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+        }
+        if (!_process.WaitForExit(TimeSpan.FromSeconds(5)))
+        {
+            Kill();
+        }
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,60 @@
+using System.Text.Json;
+using Flow.Sdk.Datastore;
+
+namespace Flow.Sdk.Runtime;
+
+/// <summary>
+/// The line protocol between the orchestrator and a worker process (docs/architecture.md, "Processes").
+/// </summary>
+/// <remarks>
+/// The orchestrator writes one <see cref="TaskRequest"/> as a JSON line to the worker's stdin per task and closes
+/// stdin to stop it. Everything the task prints goes to the worker's stdout and stderr and belongs to that task.
+/// When the task is finalized the worker writes a control line to stderr, then one to stdout:
+/// <c>\u001fFLOW:&lt;token&gt;:end:&lt;taskId&gt;</c> and <c>\u001fFLOW:&lt;token&gt;:done:&lt;taskId&gt;:&lt;status&gt;</c>.
+/// The token (a random value per worker, passed in <see cref="TokenVariable"/>) keeps user output from faking
+/// control lines. A task's output is complete when both lines have arrived.
+/// </remarks>
+internal static class WorkerProtocol
+{
+    public const string TokenVariable = "FLOW_WORKER_TOKEN";
+    public const string WorkerCommand = "__worker";
+    private const char Mark = '\u001f';
+
+    public static string Prefix(string token) => $"{Mark}FLOW:{token}:";
+
+    public static string DoneLine(string token, string taskId, string status) => $"{Prefix(token)}done:{taskId}:{status}";
+
+    public static string EndLine(string token, string taskId) => $"{Prefix(token)}end:{taskId}";
+
+    public static string Serialize(TaskRequest request) => JsonSerializer.Serialize(request, DatastoreJson.Options);
+
+    public static TaskRequest Deserialize(string line) =>
+        JsonSerializer.Deserialize<TaskRequest>(line, DatastoreJson.Options) ?? throw new JsonException("empty task request");
+}
+
+/// <summary>The worker side: runs the tasks it is sent, one at a time, until stdin closes.</summary>
+internal static class WorkerLoop
+{
+    public static async Task<int> RunAsync(TaskRunner runner)
+    {
+        var token = Environment.GetEnvironmentVariable(WorkerProtocol.TokenVariable) ?? string.Empty;
+        using var input = new StreamReader(Console.OpenStandardInput());
+        var controlOut = Console.Out;
+        var controlErr = Console.Error;
+        while (await input.ReadLineAsync() is { } line)
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+            var request = WorkerProtocol.Deserialize(line);
+            var done = await runner.RunAsync(request);
+            // A partial line the step left behind is fine: the orchestrator finds the control mark anywhere in a line.
+            await controlErr.WriteLineAsync(WorkerProtocol.EndLine(token, request.TaskId));
+            await controlErr.FlushAsync();
+            await controlOut.WriteLineAsync(WorkerProtocol.DoneLine(token, request.TaskId, done.Status));
+            await controlOut.FlushAsync();
+        }
+        return ExitCodes.Success;
+    }
+}

@@ -1,0 +1,178 @@
+using System.IO.Abstractions;
+using System.Text;
+using System.Text.Json;
+using Flow.Cli.Projects;
+using Flow.Sdk;
+using Flow.Sdk.Datastore;
+using McMaster.Extensions.CommandLineUtils;
+
+namespace Flow.Cli.Commands;
+
+/// <summary><c>dotnet flow dump</c>: the artifacts of a step's tasks, as text or JSON, read without the flow's assembly.</summary>
+[Command("dump", Description = "Print the artifacts of <run>/<step>[/<task>] (Flow/ may lead; 'latest' names the newest run).")]
+[HelpOption("-h|--help")]
+internal sealed class DumpCommand(IConsole console, IFileSystem fs, WorkingDirectory cwd) : ProjectCommand(console, fs, cwd)
+{
+    [Argument(0, "pathspec", Description = "[Flow/]run/step[/task]")]
+    public string? Pathspec { get; set; }
+
+    [Option("--flow <NAME>", Description = "The flow, when the project has several and the pathspec does not name one.")]
+    public string? Flow { get; set; }
+
+    [Option("--include <NAMES>", Description = "Only these artifacts, comma-separated.")]
+    public string? Include { get; set; }
+
+    [Option("--max-value-size <BYTES>", Description = "Values larger than this (serialized) are not loaded (default 1048576).")]
+    public long MaxValueSize { get; set; } = 1_048_576;
+
+    [Option("--json", Description = "Print one JSON object keyed by task pathspec.")]
+    public bool Json { get; set; }
+
+    public int OnExecute()
+    {
+        if (string.IsNullOrWhiteSpace(Pathspec))
+        {
+            throw new FlowException("dump needs a pathspec: dotnet flow dump <run>/<step>[/<task>], for example 'dotnet flow dump latest/Start'.");
+        }
+        if (MaxValueSize < 0)
+        {
+            throw new FlowException("--max-value-size must be 0 or more.");
+        }
+        var projectPath = TryProject();
+        var store = FlowDatastore.Open(FileSystem, DatastoreRoot(projectPath), create: false);
+        var (flowName, runId, stepName, taskId) = ParsePathspec(store, projectPath);
+
+        var run = FlowClient.GetFlow(store, flowName).GetRun(runId);
+        var step = run[stepName];
+        var tasks = taskId is null ? [.. step.Tasks] : new List<TaskInfo> { step[taskId] };
+        var include = Include?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+        if (include is not null && tasks.Count > 0)
+        {
+            var missing = include.Where(name => tasks.All(t => t.Artifacts.All(a => a.Name != name))).ToList();
+            if (missing.Count > 0)
+            {
+                throw new FlowException($"No artifact {string.Join(", ", missing)} in {step.Pathspec}; its artifacts are {string.Join(", ", tasks[0].Artifacts.Select(a => a.Name))}.");
+            }
+        }
+
+        if (Json)
+        {
+            WriteJson(tasks, include);
+        }
+        else
+        {
+            WriteText(tasks, include);
+        }
+        return ExitCodes.Success;
+    }
+
+    private string? TryProject()
+    {
+        try
+        {
+            return ProjectPath;
+        }
+        catch (FlowException) when (Project is null)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// <c>[Flow/]run/step[/task]</c>: three parts mean Flow/run/step only when the first part names a flow in the
+    /// datastore. Every part must be a plain name, so a pathspec can never leave the datastore.
+    /// </summary>
+    private (string Flow, string Run, string Step, string? Task) ParsePathspec(FlowDatastore store, string? projectPath)
+    {
+        var parts = Pathspec!.Split('/');
+        var malformed = new FlowException($"Malformed pathspec '{Pathspec}': expected [Flow/]run/step[/task], such as latest/Start or HelloFlow/latest/End/3.");
+        if (parts.Length is < 2 or > 4 || parts.Any(p => p.Length == 0))
+        {
+            throw malformed;
+        }
+        string? flow = null;
+        if (parts.Length == 4 || (parts.Length == 3 && FlowDatastore.IsIdentifier(parts[0]) && store.ListFlows().Contains(parts[0])))
+        {
+            flow = parts[0];
+            parts = parts[1..];
+        }
+        var (run, step, task) = (parts[0], parts[1], parts.Length > 2 ? parts[2] : null);
+        if (!FlowDatastore.IsId(run) || !FlowDatastore.IsIdentifier(step) || (task is not null && !FlowDatastore.IsId(task)) || (flow is not null && !FlowDatastore.IsIdentifier(flow)))
+        {
+            throw malformed;
+        }
+        return (flow ?? ProjectFlow(store, projectPath), run, step, task);
+    }
+
+    private string ProjectFlow(FlowDatastore store, string? projectPath)
+    {
+        if (projectPath is not null && BuildRecord.Read(FileSystem, projectPath) is { } record)
+        {
+            return ChooseFlow(record.Graphs(), Flow).Name;
+        }
+        if (Flow is not null)
+        {
+            return Flow;
+        }
+        var flows = store.ListFlows();
+        return flows.Count == 1 ? flows[0]
+            : throw new FlowException($"Name the flow in the pathspec (Flow/run/step): the datastore holds {(flows.Count == 0 ? "no flow" : string.Join(", ", flows))}.");
+    }
+
+    private bool TooLarge(ArtifactInfo artifact) => artifact.Size > MaxValueSize;
+
+    private void WriteText(List<TaskInfo> tasks, HashSet<string>? include)
+    {
+        var text = new StringBuilder();
+        foreach (var task in tasks)
+        {
+            text.Append(task.Pathspec).Append(" (attempt ").Append(task.Attempt).Append(", ")
+                .Append(task.Finished ? task.Successful ? "succeeded" : "failed" : "running").AppendLine(")");
+            foreach (var artifact in task.Artifacts.Where(a => include is null || include.Contains(a.Name)))
+            {
+                text.Append("  ").Append(artifact.Name).Append(" [").Append(artifact.Type).Append(", ").Append(artifact.Size).Append(" bytes] = ");
+                text.AppendLine(TooLarge(artifact) ? $"<not loaded: larger than --max-value-size {MaxValueSize}>" : artifact.ToJson());
+            }
+            if (task.Error is { } error)
+            {
+                text.Append("  error: ").AppendLine(error);
+            }
+        }
+        Console.Out.Write(text.ToString());
+    }
+
+    private void WriteJson(List<TaskInfo> tasks, HashSet<string>? include)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            foreach (var task in tasks)
+            {
+                json.WriteStartObject(task.Pathspec);
+                foreach (var artifact in task.Artifacts.Where(a => include is null || include.Contains(a.Name)))
+                {
+                    json.WritePropertyName(artifact.Name);
+                    if (TooLarge(artifact))
+                    {
+                        json.WriteStartObject();
+                        json.WriteBoolean("$truncated", true);
+                        json.WriteNumber("size", artifact.Size);
+                        json.WriteString("type", artifact.Type);
+                        json.WriteEndObject();
+                    }
+                    else
+                    {
+                        artifact.WriteJson(json);
+                    }
+                }
+                json.WriteStartArray("$index");
+                json.WriteEndArray();
+                json.WriteNumber("$attempt", task.Attempt);
+                json.WriteEndObject();
+            }
+            json.WriteEndObject();
+        }
+        Console.Out.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
+    }
+}

@@ -1,0 +1,24 @@
+using System.Reflection;
+using McMaster.Extensions.CommandLineUtils;
+
+namespace Flow.Cli.Commands;
+
+/// <summary><c>dotnet flow</c>: the root command; prints help when given no subcommand.</summary>
+[Command("dotnet flow", Description = "Run, show and inspect data-science workflows written in C#.")]
+[Subcommand(typeof(RunCommand), typeof(ShowCommand), typeof(DumpCommand))]
+[HelpOption("-h|--help")]
+[VersionOptionFromMember("--version", MemberName = nameof(Version))]
+internal sealed class FlowCommand
+{
+    public static string Version =>
+        typeof(FlowCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    [Option("--verbose", Description = "Show internal stack traces of errors.")]
+    public bool Verbose { get; set; }
+
+    public int OnExecute(CommandLineApplication app)
+    {
+        app.ShowHelp();
+        return 0;
+    }
+}

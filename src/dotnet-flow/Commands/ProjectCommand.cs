@@ -1,0 +1,46 @@
+using System.IO.Abstractions;
+using Flow.Cli.Projects;
+using Flow.Sdk;
+using Flow.Sdk.Datastore;
+using Flow.Sdk.Graph;
+using McMaster.Extensions.CommandLineUtils;
+
+namespace Flow.Cli.Commands;
+
+/// <summary>The options every command shares: which project, which datastore, how much to say.</summary>
+internal abstract class ProjectCommand(IConsole console, IFileSystem fs, WorkingDirectory cwd)
+{
+    protected IConsole Console { get; } = console;
+
+    protected IFileSystem FileSystem { get; } = fs;
+
+    protected string WorkingDirectory { get; } = cwd.Path;
+
+    [Option("--project <PATH>", Description = "The flow project (a .csproj or its folder); default: the current folder.")]
+    public string? Project { get; set; }
+
+    [Option("--datastore <DIR>", Description = "The .flow directory; default: FLOW_DATASTORE, else the nearest .flow above the project.")]
+    public string? Datastore { get; set; }
+
+    [Option("--verbose", Description = "Show internal stack traces of errors and what the tool decides.")]
+    public bool Verbose { get; set; }
+
+    protected string ProjectPath => ProjectLocator.Locate(FileSystem, Project, WorkingDirectory);
+
+    /// <summary>The datastore directory: explicit, from the environment, or found from the project's folder.</summary>
+    protected string DatastoreRoot(string? projectPath) =>
+        DatastoreLocator.Locate(FileSystem, Datastore is null ? null : FileSystem.Path.GetFullPath(Datastore, WorkingDirectory),
+            projectPath is null ? WorkingDirectory : FileSystem.Path.GetDirectoryName(projectPath)!);
+
+    protected static FlowGraph ChooseFlow(IReadOnlyList<FlowGraph> flows, string? name)
+    {
+        if (name is not null)
+        {
+            return flows.FirstOrDefault(f => f.Name == name)
+                ?? flows.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase))
+                ?? throw new FlowException($"No flow named {name} in this project; its flows are {string.Join(", ", flows.Select(f => f.Name))}.");
+        }
+        return flows.Count == 1 ? flows[0]
+            : throw new FlowException($"This project has several flows ({string.Join(", ", flows.Select(f => f.Name))}); choose one with --flow NAME.");
+    }
+}

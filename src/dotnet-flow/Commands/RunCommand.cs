@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using System.IO.Abstractions;
+using Flow.Cli.Projects;
+using Flow.Sdk;
+using Flow.Sdk.Hosting;
+using McMaster.Extensions.CommandLineUtils;
+
+namespace Flow.Cli.Commands;
+
+/// <summary>
+/// <c>dotnet flow run</c>: builds the project when its inputs changed, then hands the run to the project's own
+/// executable (which matches the project's SDK version) with the console attached.
+/// </summary>
+[Command("run", Description = "Build the project if needed and run a flow. Options after the known ones go to the flow: --flow, --tag, --run-id-file, --max-workers, --max-num-splits, --<parameter> VALUE.", ThrowOnUnexpectedArgument = false)]
+internal sealed class RunCommand(IConsole console, IFileSystem fs, WorkingDirectory cwd) : ProjectCommand(console, fs, cwd)
+{
+    [Option("--build", Description = "Build even when nothing seems to have changed.")]
+    public bool ForceBuild { get; set; }
+
+    [Option("-c|--configuration <NAME>", Description = "The build configuration (default Debug).")]
+    public string Configuration { get; set; } = "Debug";
+
+    public string[] RemainingArguments { get; set; } = [];
+
+    public int OnExecute()
+    {
+        var project = ProjectPath;
+        var builder = new ProjectBuilder(FileSystem, Console);
+        var record = builder.Ensure(project, Configuration, ForceBuild, Verbose);
+        if (RemainingArguments.Contains("--help") || RemainingArguments.Contains("-h"))
+        {
+            var flow = ChooseFlow(record.Graphs(), FlowHostHelp.FlowOption(RemainingArguments));
+            Console.Out.Write(FlowHostHelp.RunHelp(flow));
+            return ExitCodes.Success;
+        }
+
+        var start = new ProcessStartInfo(Flow.Sdk.Runtime.DotnetHost.Path) { UseShellExecute = false, WorkingDirectory = WorkingDirectory };
+        start.ArgumentList.Add("exec");
+        start.ArgumentList.Add(record.AssemblyPath);
+        start.ArgumentList.Add("run");
+        start.ArgumentList.Add("--datastore");
+        start.ArgumentList.Add(DatastoreRoot(project));
+        foreach (var arg in RemainingArguments)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        if (Verbose)
+        {
+            start.ArgumentList.Add("--verbose");
+        }
+        // Ctrl-C reaches the flow's process too; it stops the run cleanly and its exit code is ours.
+        System.Console.CancelKeyPress += (_, e) => e.Cancel = true;
+        using var process = Process.Start(start) ?? throw new FlowException("Could not start the flow's executable.", ExitCodes.Failure);
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+}

@@ -1,0 +1,39 @@
+using System.IO.Abstractions;
+using Flow.Cli.Projects;
+using Flow.Sdk;
+using Flow.Sdk.Graph;
+using McMaster.Extensions.CommandLineUtils;
+
+namespace Flow.Cli.Commands;
+
+/// <summary><c>dotnet flow show</c>: prints the static graph; never runs user code.</summary>
+[Command("show", Description = "Print a flow's graph, as the generator read it from the source (no user code runs).")]
+[HelpOption("-h|--help")]
+internal sealed class ShowCommand(IConsole console, IFileSystem fs, WorkingDirectory cwd) : ProjectCommand(console, fs, cwd)
+{
+    [Option("--flow <NAME>", Description = "The flow, when the project has several.")]
+    public string? Flow { get; set; }
+
+    [Option("--format <FORMAT>", Description = "text (default), dot (Graphviz) or mermaid.")]
+    public string Format { get; set; } = "text";
+
+    [Option("-c|--configuration <NAME>", Description = "The build configuration (default Debug).")]
+    public string Configuration { get; set; } = "Debug";
+
+    public int OnExecute()
+    {
+        if (Format is not ("text" or "dot" or "mermaid"))
+        {
+            throw new FlowException($"Unknown --format '{Format}': use text, dot or mermaid.");
+        }
+        var record = new ProjectBuilder(FileSystem, Console).Ensure(ProjectPath, Configuration, force: false, Verbose);
+        var graph = ChooseFlow(record.Graphs(), Flow);
+        Console.Out.Write(Format switch
+        {
+            "dot" => GraphFormats.ToDot(graph),
+            "mermaid" => GraphFormats.ToMermaid(graph),
+            _ => GraphPrinter.ToText(graph),
+        });
+        return ExitCodes.Success;
+    }
+}

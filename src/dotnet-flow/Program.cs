@@ -1,0 +1,61 @@
+using System.IO.Abstractions;
+using Flow.Cli.Commands;
+using Flow.Sdk;
+using McMaster.Extensions.CommandLineUtils;
+
+namespace Flow.Cli;
+
+/// <summary>Composes the command line: services, commands, and how errors become exit codes.</summary>
+public static class Program
+{
+    /// <summary>The tool's entry point.</summary>
+    /// <param name="args">The command line.</param>
+    /// <returns>The exit code.</returns>
+    public static int Main(string[] args) => Run(args, PhysicalConsole.Singleton, new FileSystem(), Directory.GetCurrentDirectory());
+
+    internal static int Run(string[] args, IConsole console, IFileSystem fs, string workingDirectory)
+    {
+        var verbose = args.Contains("--verbose");
+        try
+        {
+            var services = new Services(console, fs, workingDirectory);
+            var app = new CommandLineApplication<FlowCommand>(console, workingDirectory, throwOnUnexpectedArg: true);
+            app.Conventions.UseDefaultConventions().UseConstructorInjection(services);
+            return app.Execute(args);
+        }
+        catch (CommandParsingException e)
+        {
+            console.Error.WriteLine($"error: {e.Message} (see dotnet flow --help)");
+            return ExitCodes.Usage;
+        }
+        catch (FlowException e)
+        {
+            console.Error.WriteLine(verbose ? e.ToString() : "error: " + e.Message);
+            return e.ExitCode;
+        }
+        catch (Exception e) when (e.InnerException is FlowException inner)
+        {
+            console.Error.WriteLine(verbose ? e.ToString() : "error: " + inner.Message);
+            return inner.ExitCode;
+        }
+        catch (Exception e) when (!verbose)
+        {
+            console.Error.WriteLine($"error: dotnet flow failed unexpectedly: {e.GetType().Name}: {e.Message} (rerun with --verbose for details)");
+            return ExitCodes.Failure;
+        }
+    }
+}
+
+/// <summary>The services commands take through their constructors.</summary>
+internal sealed class Services(IConsole console, IFileSystem fs, string workingDirectory) : IServiceProvider
+{
+    public object? GetService(Type serviceType) =>
+        serviceType == typeof(IConsole) ? console
+        : serviceType == typeof(IFileSystem) ? fs
+        : serviceType == typeof(WorkingDirectory) ? new WorkingDirectory(workingDirectory)
+        : null;
+}
+
+/// <summary>The directory the tool was started in.</summary>
+/// <param name="Path">The absolute path.</param>
+internal sealed record WorkingDirectory(string Path);

@@ -1,0 +1,80 @@
+using System.IO.Abstractions;
+using System.Text.Json;
+using Flow.Sdk.Graph;
+
+namespace Flow.Cli.Projects;
+
+/// <summary>
+/// <c>obj/flow/build.json</c>, written by Flow.Build's snapshot task at the end of each build: the flows, the
+/// snapshot, and the inputs the build read, so the tool can tell cheaply whether a build is needed.
+/// </summary>
+internal sealed record BuildRecord(
+    string ProjectPath,
+    string Configuration,
+    string AssemblyPath,
+    string SnapshotDirectory,
+    string Snapshot,
+    IReadOnlyList<JsonElement> Flows,
+    IReadOnlyList<BuildRecord.Input> Inputs,
+    IReadOnlyList<BuildRecord.Folder> Directories)
+{
+    private static readonly JsonSerializerOptions s_options = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public static string PathFor(IFileSystem fs, string projectPath) =>
+        fs.Path.Combine(fs.Path.GetDirectoryName(projectPath)!, "obj", "flow", "build.json");
+
+    public static BuildRecord? Read(IFileSystem fs, string projectPath)
+    {
+        var path = PathFor(fs, projectPath);
+        if (!fs.File.Exists(path))
+        {
+            return null;
+        }
+        try
+        {
+            return JsonSerializer.Deserialize<BuildRecord>(fs.File.ReadAllBytes(path), s_options);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public IReadOnlyList<FlowGraph> Graphs() => [.. Flows.Select(FlowGraph.Parse)];
+
+    /// <summary>The first input that changed since the build, or null when nothing did. Missing outputs count as changes.</summary>
+    public string? FirstChange(IFileSystem fs, string configuration)
+    {
+        if (!string.Equals(Configuration, configuration, StringComparison.OrdinalIgnoreCase))
+        {
+            return $"configuration {Configuration} -> {configuration}";
+        }
+        if (!fs.File.Exists(AssemblyPath) || !fs.File.Exists(fs.Path.Combine(SnapshotDirectory, "snapshot.json")))
+        {
+            return "build output missing";
+        }
+        foreach (var input in Inputs)
+        {
+            var info = fs.FileInfo.New(input.Path);
+            if (!info.Exists || info.LastWriteTimeUtc.Ticks != input.Modified || info.Length != input.Size)
+            {
+                return input.Path;
+            }
+        }
+        foreach (var folder in Directories)
+        {
+            var info = fs.DirectoryInfo.New(folder.Path);
+            if (!info.Exists || info.LastWriteTimeUtc.Ticks != folder.Modified)
+            {
+                return folder.Path;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>A file the build read.</summary>
+    internal sealed record Input(string Path, long Modified, long Size);
+
+    /// <summary>A source folder, whose modification time changes when a file is added or removed.</summary>
+    internal sealed record Folder(string Path, long Modified);
+}
