@@ -21,6 +21,11 @@ public static class Program
             var services = new Services(console, fs, workingDirectory);
             var app = new CommandLineApplication<FlowCommand>(console, workingDirectory, throwOnUnexpectedArg: true);
             app.Conventions.UseDefaultConventions().UseConstructorInjection(services);
+            // 'run --help' lists the flow's parameters, so the root's help option must not reach subcommands.
+            if (app.OptionHelp is { } help)
+            {
+                help.Inherited = false;
+            }
             return app.Execute(args);
         }
         catch (CommandParsingException e)

@@ -24,7 +24,7 @@ internal static class FlowEmitter
             json.Append(",\"next\":[").Append(string.Join(",", step.Next.Select(Str))).Append(']');
             json.Append(",\"forEach\":").Append(Str(step.ForEach));
             json.Append(",\"description\":").Append(Str(step.Description));
-            json.Append(",\"file\":").Append(Str(flow.RelativeFile));
+            json.Append(",\"file\":").Append(Str(step.File));
             json.Append(",\"line\":").Append(step.Where.Line.ToString(CultureInfo.InvariantCulture));
             json.Append('}');
         }
@@ -91,7 +91,7 @@ internal static class FlowEmitter
             foreach (var p in flow.Parameters)
             {
                 code.Append("            new global::Flow.Sdk.Hosting.ParameterDefinition(\"").Append(p.Name).Append("\", typeof(")
-                    .Append(p.Type.TrimEnd('?')).Append("), static f => ((").Append(self).Append(")f).").Append(p.Name).AppendLine("),");
+                    .Append(p.TypeOf).Append("), static f => ((").Append(self).Append(")f).").Append(p.Name).AppendLine("),");
             }
             code.AppendLine("        });");
         }

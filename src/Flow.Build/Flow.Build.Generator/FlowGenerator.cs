@@ -38,7 +38,7 @@ public sealed class FlowGenerator : IIncrementalGenerator
             FlowReader.StepAttributeName,
             static (node, _) => node is MethodDeclarationSyntax,
             static (ctx, _) => ctx.TargetSymbol.ContainingType is { } type
-                ? (Type: type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), IsFlow: FlowReader.DerivesFromFlowSpec(type), Method: ctx.TargetSymbol.Name, Where: SourceSpot.From(ctx.TargetSymbol.Locations[0]))
+                ? (Type: FlowReader.MetadataName(type), IsFlow: FlowReader.DerivesFromFlowSpec(type), Method: ctx.TargetSymbol.Name, Where: SourceSpot.From(ctx.TargetSymbol.Locations[0]))
                 : default);
 
         var misplaced = stepOwners.Where(static s => s.Type is not null && !s.IsFlow);
@@ -54,8 +54,7 @@ public sealed class FlowGenerator : IIncrementalGenerator
             var models = new List<FlowModel>();
             foreach (var name in names)
             {
-                var metadataName = name.StartsWith("global::", StringComparison.Ordinal) ? name.Substring(8) : name;
-                var type = compilation.GetTypeByMetadataName(metadataName);
+                var type = compilation.GetTypeByMetadataName(name);
                 if (type is not null)
                 {
                     models.Add(FlowReader.Read(type, compilation, dir, cancel));
@@ -76,13 +75,13 @@ public sealed class FlowGenerator : IIncrementalGenerator
                 }
                 if (flow.CanEmitArtifacts)
                 {
-                    spc.AddSource(flow.FullName.Replace("global::", string.Empty) + ".g.cs", FlowEmitter.FlowSource(flow));
+                    spc.AddSource(flow.FullName.Replace("global::", string.Empty) + ".Flow.g.cs", FlowEmitter.FlowSource(flow));
                 }
             }
             var valid = models.Where(m => !m.HasErrors).ToList();
             if (valid.Count > 0 && valid.Count == models.Count)
             {
-                spc.AddSource("FlowEntryPoint.g.cs", FlowEmitter.EntryPoint(valid, main));
+                spc.AddSource("Flow.Sdk.Generated.FlowEntryPoint.g.cs", FlowEmitter.EntryPoint(valid, main));
             }
         });
     }

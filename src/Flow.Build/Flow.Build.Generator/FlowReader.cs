@@ -26,6 +26,17 @@ internal static class FlowReader
     private static readonly SymbolDisplayFormat s_fullType = SymbolDisplayFormat.FullyQualifiedFormat
         .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
 
+    /// <summary>The name <see cref="Compilation.GetTypeByMetadataName"/> finds: nested types joined by '+', generic arity kept.</summary>
+    public static string MetadataName(INamedTypeSymbol type)
+    {
+        var name = type.MetadataName;
+        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            name = outer.MetadataName + "+" + name;
+        }
+        return type.ContainingNamespace.IsGlobalNamespace ? name : type.ContainingNamespace.ToDisplayString() + "." + name;
+    }
+
     public static bool DerivesFromFlowSpec(INamedTypeSymbol type)
     {
         for (var t = type.BaseType; t is not null; t = t.BaseType)
@@ -47,10 +58,14 @@ internal static class FlowReader
             diagnostics.Add(new FoundDiagnostic(d.Id, SourceSpot.From(where), new EquatableArray<string>(args)));
 
         var isPartial = classSyntax.Count > 0 && classSyntax.All(c => c.Modifiers.Any(SyntaxKind.PartialKeyword));
-        var canEmit = isPartial && type.ContainingType is null;
-        if (!canEmit)
+        var canEmit = isPartial && type.ContainingType is null && !type.IsGenericType;
+        if (!isPartial || type.ContainingType is not null)
         {
             Report(Diagnostics.NotPartial, classSpot.ToLocation(), type.Name);
+        }
+        if (type.IsAbstract || type.IsGenericType || !type.InstanceConstructors.Any(c => c.Parameters.Length == 0 && c.DeclaredAccessibility == Accessibility.Public))
+        {
+            Report(Diagnostics.NotConcrete, classSpot.ToLocation(), type.Name);
         }
 
         var stepMethods = type.GetMembers().OfType<IMethodSymbol>()
@@ -75,16 +90,8 @@ internal static class FlowReader
         }
 
         GraphRules.Check(type.Name, classSpot, steps, Report);
-
-        var file = classSpot.Path;
-        if (projectDir is { Length: > 0 } && file.StartsWith(projectDir, StringComparison.Ordinal))
-        {
-            file = file.Substring(projectDir.Length).TrimStart('/', '\\');
-        }
-        else
-        {
-            file = System.IO.Path.GetFileName(file);
-        }
+        steps = steps.Select(s => s with { File = RelativeFile(s.Where.Path, projectDir) }).ToList();
+        var file = RelativeFile(classSpot.Path, projectDir);
 
         return new FlowModel(
             type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
@@ -97,6 +104,20 @@ internal static class FlowReader
             new EquatableArray<ParameterModel>(parameters),
             new EquatableArray<FoundDiagnostic>(diagnostics),
             canEmit);
+    }
+
+    /// <summary>A source path relative to the project folder (matched at a folder boundary), else the file name.</summary>
+    internal static string RelativeFile(string path, string? projectDir)
+    {
+        if (projectDir is { Length: > 0 })
+        {
+            var root = projectDir.TrimEnd('/', '\\');
+            if (path.Length > root.Length + 1 && path.StartsWith(root, StringComparison.Ordinal) && (path[root.Length] == '/' || path[root.Length] == '\\'))
+            {
+                return path.Substring(root.Length + 1).Replace('\\', '/');
+            }
+        }
+        return System.IO.Path.GetFileName(path);
     }
 
     private static List<ArtifactModel> ReadArtifacts(INamedTypeSymbol type, Action<DiagnosticDescriptor, Location, string[]> report)
@@ -115,7 +136,7 @@ internal static class FlowReader
                 {
                     artifacts.Add(new ArtifactModel(property.Name, property.Type.ToDisplayString(s_fullType), "public"));
                 }
-                else if (!isParameter && property.DeclaredAccessibility == Accessibility.Public && property.SetMethod is { DeclaredAccessibility: Accessibility.Public } && property.PartialImplementationPart is null && !property.IsPartialDefinition && property.PartialDefinitionPart is null)
+                else if (!isParameter && property.DeclaredAccessibility == Accessibility.Public && property.SetMethod is { DeclaredAccessibility: Accessibility.Public, IsInitOnly: false } && property.PartialImplementationPart is null && !property.IsPartialDefinition && property.PartialDefinitionPart is null)
                 {
                     report(Diagnostics.NotAnArtifact, property.Locations[0], new[] { "Property", property.Name, property.Type.ToDisplayString() });
                 }
@@ -174,6 +195,7 @@ internal static class FlowReader
                 option,
                 property.Type.ToDisplayString(),
                 property.Type.ToDisplayString(s_fullType),
+                property.Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
                 syntax?.Initializer?.Value.ToString(),
                 required,
                 help));
@@ -296,7 +318,8 @@ internal static class FlowReader
             calls.Select(c => c.ForEach).FirstOrDefault(f => f is not null),
             Summary(syntax),
             returnsTask,
-            SourceSpot.From(where));
+            SourceSpot.From(where),
+            string.Empty);
     }
 
     private static string? ReadForEach(ArgumentSyntax argument, SemanticModel model, HashSet<string> artifactNames, Action<DiagnosticDescriptor, Location, string[]> report, CancellationToken cancel)

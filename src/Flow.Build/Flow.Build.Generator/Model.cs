@@ -55,7 +55,8 @@ internal sealed record StepModel(
     string? ForEach,
     string? Description,
     bool ReturnsTask,
-    SourceSpot Where);
+    SourceSpot Where,
+    string File);
 
 internal sealed record ArtifactModel(string Name, string Type, string Accessibility);
 
@@ -64,6 +65,7 @@ internal sealed record ParameterModel(
     string Option,
     string DisplayType,
     string Type,
+    string TypeOf,
     string? Default,
     bool Required,
     string? Help);

@@ -40,6 +40,9 @@ public sealed class CreateFlowSnapshot : Microsoft.Build.Utilities.Task
     /// <summary>Gets or sets further inputs whose change requires a build (assets file, references).</summary>
     public ITaskItem[] OtherInputs { get; set; } = [];
 
+    /// <summary>Gets or sets the folders of intermediate and output files, whose files are never sources.</summary>
+    public string[] ExcludedDirectories { get; set; } = [];
+
     /// <summary>Gets or sets the build configuration, recorded for the tool.</summary>
     public string Configuration { get; set; } = string.Empty;
 
@@ -54,7 +57,7 @@ public sealed class CreateFlowSnapshot : Microsoft.Build.Utilities.Task
         {
             Run();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or BadImageFormatException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or BadImageFormatException or InvalidOperationException or JsonException)
         {
             Log.LogError(null, "FLOW1001", null, ProjectPath, 0, 0, 0, 0, "Could not create the code snapshot: {0}", e.Message);
         }
@@ -70,6 +73,15 @@ public sealed class CreateFlowSnapshot : Microsoft.Build.Utilities.Task
         var flows = ReadFlowGraphs(AssemblyPath);
         if (flows.Count == 0)
         {
+            // A project that no longer defines a flow must not leave a stale snapshot for the tool to run.
+            if (Directory.Exists(snapshotDir))
+            {
+                Directory.Delete(snapshotDir, recursive: true);
+            }
+            if (File.Exists(Path.Combine(buildRecordDir, "build.json")))
+            {
+                File.Delete(Path.Combine(buildRecordDir, "build.json"));
+            }
             Log.LogMessage(MessageImportance.Low, "No flow in {0}; no code snapshot.", AssemblyPath);
             return;
         }
@@ -127,7 +139,11 @@ public sealed class CreateFlowSnapshot : Microsoft.Build.Utilities.Task
     private List<string> SelectSources(string projectDir)
     {
         var result = new SortedSet<string>(StringComparer.Ordinal) { Path.GetFullPath(ProjectPath) };
-        var excluded = new[] { Path.Combine(projectDir, "obj") + Path.DirectorySeparatorChar, Path.Combine(projectDir, "bin") + Path.DirectorySeparatorChar };
+        var excluded = ExcludedDirectories.Where(d => d.Length > 0).Select(d => Path.TrimEndingDirectorySeparator(Path.GetFullPath(d, projectDir)) + Path.DirectorySeparatorChar)
+            .Append(Path.Combine(projectDir, "obj") + Path.DirectorySeparatorChar)
+            .Append(Path.Combine(projectDir, "bin") + Path.DirectorySeparatorChar)
+            .Append(Path.TrimEndingDirectorySeparator(Path.GetFullPath(OutputDirectory)) + Path.DirectorySeparatorChar)
+            .ToArray();
         foreach (var item in SourceFiles)
         {
             var full = item.GetMetadata("FullPath");
@@ -263,13 +279,18 @@ public sealed class CreateFlowSnapshot : Microsoft.Build.Utilities.Task
                 json.WriteEndObject();
             }
             json.WriteEndArray();
-            // A new or deleted file changes its directory's modification time; that is how new sources are noticed.
+            // New or deleted sources are noticed by listing the source folders again; dotnet-flow's BuildRecord applies the same rule.
             json.WriteStartArray("directories");
             foreach (var dir in SourceDirectories(projectDir))
             {
                 json.WriteStartObject();
                 json.WriteString("path", dir);
-                json.WriteNumber("modified", Directory.GetLastWriteTimeUtc(dir).Ticks);
+                json.WriteStartArray("entries");
+                foreach (var entry in SourceEntries(dir))
+                {
+                    json.WriteStringValue(entry);
+                }
+                json.WriteEndArray();
                 json.WriteEndObject();
             }
             json.WriteEndArray();
@@ -277,6 +298,14 @@ public sealed class CreateFlowSnapshot : Microsoft.Build.Utilities.Task
         }
         return buffer.ToArray();
     }
+
+    private static bool IsSourceDirectory(string name) => name is not ("bin" or "obj") && !name.StartsWith('.');
+
+    /// <summary>The names whose appearance or disappearance in a source folder calls for a build: C# files and source folders.</summary>
+    private static IEnumerable<string> SourceEntries(string dir) =>
+        Directory.EnumerateFiles(dir, "*.cs").Select(Path.GetFileName).OfType<string>()
+            .Concat(Directory.EnumerateDirectories(dir).Select(Path.GetFileName).OfType<string>().Where(IsSourceDirectory).Select(d => d + "/"))
+            .Order(StringComparer.Ordinal);
 
     private static IEnumerable<string> SourceDirectories(string projectDir)
     {
@@ -286,13 +315,8 @@ public sealed class CreateFlowSnapshot : Microsoft.Build.Utilities.Task
         {
             var dir = pending.Pop();
             yield return dir;
-            foreach (var child in Directory.EnumerateDirectories(dir).OrderBy(d => d, StringComparer.Ordinal))
+            foreach (var child in Directory.EnumerateDirectories(dir).Where(d => IsSourceDirectory(Path.GetFileName(d))).OrderBy(d => d, StringComparer.Ordinal))
             {
-                var name = Path.GetFileName(child);
-                if (name is "bin" or "obj" || name.StartsWith('.'))
-                {
-                    continue;
-                }
                 pending.Push(child);
             }
         }

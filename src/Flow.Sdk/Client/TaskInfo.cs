@@ -9,7 +9,7 @@ public sealed class TaskInfo
 {
     private readonly FlowDatastore _store;
     private (int Attempt, AttemptDoneRecord? Done)? _latest;
-    private readonly Dictionary<string, object?> _loaded = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Name, Type Type), object?> _loaded = [];
 
     internal TaskInfo(FlowDatastore store, StepInfo step, string id)
     {
@@ -67,10 +67,10 @@ public sealed class TaskInfo
     /// <returns>The value.</returns>
     public T Data<T>(string name)
     {
-        if (!_loaded.TryGetValue(name, out var value))
+        if (!_loaded.TryGetValue((name, typeof(T)), out var value))
         {
             value = this[name].Value<T>();
-            _loaded[name] = value;
+            _loaded[(name, typeof(T))] = value;
         }
         return (T)value!;
     }

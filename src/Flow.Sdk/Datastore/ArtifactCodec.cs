@@ -45,6 +45,7 @@ internal static class ArtifactCodec
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         WriteIndented = false,
         IncludeFields = false,
+        Converters = { new CanonicalCollectionsConverterFactory() },
     };
 
     /// <summary>Serializes a value of the declared type; throws <see cref="NotSupportedException"/> or <see cref="JsonException"/> when it cannot.</summary>

@@ -34,7 +34,10 @@ internal sealed class BlobStore
 
     public static string Hash(ReadOnlySpan<byte> data) => Convert.ToHexStringLower(SHA256.HashData(data));
 
-    public string PathOf(string sha) => _fs.Path.Combine(_blobs, sha[..2], sha);
+    /// <summary>A blob key is 64 lowercase hex digits; anything else (a damaged record) never becomes a path.</summary>
+    public static bool IsKey(string sha) => sha.Length == 64 && sha.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
+
+    public string PathOf(string sha) => IsKey(sha) ? _fs.Path.Combine(_blobs, sha[..2], sha) : throw new BlobCorruptException(sha, "its key is not a SHA-256");
 
     public bool Exists(string sha) => _fs.File.Exists(PathOf(sha));
 
@@ -133,7 +136,7 @@ internal sealed class BlobStore
 
 /// <summary>A blob that is missing or whose bytes do not match its hash.</summary>
 internal sealed class BlobCorruptException(string sha, string reason)
-    : Exception($"blob {sha[..12]} is damaged: {reason}")
+    : Exception($"blob {(sha.Length > 12 ? sha[..12] : sha)} is damaged: {reason}")
 {
     public string Sha { get; } = sha;
 }

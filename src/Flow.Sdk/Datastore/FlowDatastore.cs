@@ -44,10 +44,14 @@ internal sealed partial class FlowDatastore
             {
                 throw new FlowException($"The datastore at {root} has an unreadable format.json; restore it or point --datastore elsewhere.", ExitCodes.Failure);
             }
-            if (format is null || format.Format > FormatVersion)
+            if (format is null)
+            {
+                throw new FlowException($"The datastore at {root} has an empty format.json; restore it or point --datastore elsewhere.", ExitCodes.Failure);
+            }
+            if (format.Format > FormatVersion)
             {
                 throw new FlowException(
-                    $"The datastore at {root} has format version {format?.Format}, newer than this dotnet flow reads ({FormatVersion}); update dotnet flow and Flow.Sdk.",
+                    $"The datastore at {root} has format version {format.Format}, newer than this dotnet flow reads ({FormatVersion}); update dotnet flow and Flow.Sdk.",
                     ExitCodes.Usage);
             }
             return new FlowDatastore(fs, root);
@@ -64,10 +68,10 @@ internal sealed partial class FlowDatastore
 
     // ---- names that become path segments -------------------------------------------------------------------
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*\z")]
     private static partial Regex IdentifierPattern();
 
-    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]*$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9_.-]*\z")]
     private static partial Regex IdPattern();
 
     public static bool IsIdentifier(string value) => IdentifierPattern().IsMatch(value);

@@ -40,28 +40,28 @@ internal sealed class Orchestrator(
             while (failure is null && queue.Count > 0 && running.Count < maxWorkers)
             {
                 var (step, inputs) = queue.Dequeue();
-                var worker = _idle.Count > 0 ? _idle.Pop() : StartWorker();
-                running.Add(LaunchAsync(worker, step, inputs), worker);
+                var next = _idle.Count > 0 ? _idle.Pop() : StartWorker();
+                running.Add(LaunchAsync(next, step, inputs), next);
             }
             var first = await Task.WhenAny(running.Keys.Cast<Task>().Append(cancelled));
             if (first == cancelled)
             {
                 failure ??= "the run was interrupted";
-                foreach (var w in running.Values)
+                foreach (var busy in running.Values)
                 {
-                    w.Kill();
+                    busy.Kill();
                 }
                 await Task.WhenAll(running.Keys);
                 break;
             }
             var finishedTask = (Task<(string Step, string TaskId, TaskOutcome Outcome)>)first;
-            var worker2 = running[finishedTask];
+            var worker = running[finishedTask];
             running.Remove(finishedTask);
             var (doneStep, taskId, outcome) = await finishedTask;
             var graphStep = graph.FindStep(doneStep)!;
             if (outcome.Status == AttemptDoneRecord.Succeeded)
             {
-                _idle.Push(worker2);
+                _idle.Push(worker);
                 if (graphStep.Kind == "end")
                 {
                     endDone = true;
@@ -73,23 +73,24 @@ internal sealed class Orchestrator(
                 continue;
             }
 
+            var attemptDir = store.AttemptDir(graph.Name, runId, doneStep, taskId, 0);
+            string reason;
             if (outcome.Status is null)
             {
-                // The worker died without finalizing the attempt: finalize it here, so readers see a failed attempt.
-                worker2.Dispose();
-                _all.Remove(worker2);
-                var reason = $"the worker process exited with code {outcome.ExitCode} (the step ended the process or it crashed)";
-                store.FinishAttempt(
-                    store.AttemptDir(graph.Name, runId, doneStep, taskId, 0),
-                    new AttemptDoneRecord(AttemptDoneRecord.Failed, DateTimeOffset.UtcNow, new Dictionary<string, ArtifactRef>(), [], new ErrorRecord("WorkerExited", reason, null)));
-                failure ??= $"step {doneStep} (task {taskId}) failed: {reason}";
+                worker.Dispose();
+                _all.Remove(worker);
+                reason = $"the worker process exited with code {outcome.ExitCode} (the step ended the process or it crashed)";
             }
             else
             {
-                _idle.Push(worker2);
-                var done = store.ReadAttemptDone(store.AttemptDir(graph.Name, runId, doneStep, taskId, 0));
-                failure ??= $"step {doneStep} (task {taskId}) failed: {done?.Error?.Type}: {done?.Error?.Message}";
+                _idle.Push(worker);
+                reason = "the worker could not run the task (see its stderr above)";
             }
+            // Finalize an attempt the worker could not, so readers see a failed attempt; the first marker wins.
+            store.FinishAttempt(attemptDir, new AttemptDoneRecord(
+                AttemptDoneRecord.Failed, DateTimeOffset.UtcNow, new Dictionary<string, ArtifactRef>(), [], new ErrorRecord("WorkerError", reason, null)));
+            var error = store.ReadAttemptDone(attemptDir)?.Error;
+            failure ??= $"step {doneStep} (task {taskId}) failed: {error?.Type}: {error?.Message}";
         }
         return failure ?? (endDone ? null : "the run ended before its End step (internal error)");
     }

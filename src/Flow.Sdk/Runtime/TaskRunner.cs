@@ -37,6 +37,20 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
     {
         var store = FlowDatastore.Open(fs, request.Datastore, create: false);
         var attemptDir = store.AttemptDir(request.Flow, request.RunId, request.Step, request.TaskId, request.Attempt);
+        try
+        {
+            return await RunAttemptAsync(store, attemptDir, request);
+        }
+        catch (FlowException e)
+        {
+            // A damaged input or run record: the attempt is finalized as failed, never left half-written.
+            await Console.Error.WriteLineAsync(e.Message);
+            return Finish(store, attemptDir, Failed(new ErrorRecord("FlowError", e.Message, null)));
+        }
+    }
+
+    private async Task<AttemptDoneRecord> RunAttemptAsync(FlowDatastore store, string attemptDir, TaskRequest request)
+    {
         if (store.ReadAttemptStart(attemptDir) is null)
         {
             store.StartAttempt(attemptDir, new AttemptStartRecord(DateTimeOffset.UtcNow, request.InputPaths, Environment.ProcessId));
@@ -88,9 +102,10 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
             {
                 Persist(store, flow.Artifacts, artifacts, graphStep.Name);
             }
-            catch (FlowException e) when (error is null)
+            catch (FlowException e)
             {
-                error = new ErrorRecord("ArtifactSerializationError", e.Message, null);
+                // The step's own exception, when there is one, is the failure to report; the artifact is secondary.
+                error ??= new ErrorRecord("ArtifactSerializationError", e.Message, null);
                 await Console.Error.WriteLineAsync(e.Message);
             }
         }
@@ -108,8 +123,8 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
 
     private static AttemptDoneRecord Finish(FlowDatastore store, string attemptDir, AttemptDoneRecord done)
     {
-        store.FinishAttempt(attemptDir, done);
-        return done;
+        // The first marker wins: when one exists already, that is the attempt's outcome.
+        return store.FinishAttempt(attemptDir, done) ? done : store.ReadAttemptDone(attemptDir) ?? done;
     }
 
     private void Touch(string path)
@@ -198,7 +213,7 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
             {
                 (encoding, bytes) = ArtifactCodec.Serialize(slot.Value, slot.Type);
             }
-            catch (Exception e) when (e is NotSupportedException or JsonException or InvalidOperationException or ArgumentException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
                 throw new FlowException(
                     $"Artifact '{name}' of type {slot.Type.FullName} in step {step} cannot be serialized: {e.Message} Use a JSON-serializable type (public properties and constructor), byte[], string or an array of primitives.",

@@ -48,11 +48,21 @@ internal static class WorkerLoop
                 continue;
             }
             var request = WorkerProtocol.Deserialize(line);
-            var done = await runner.RunAsync(request);
+            string status;
+            try
+            {
+                status = (await runner.RunAsync(request)).Status;
+            }
+            catch (Exception e) when (e is FlowException or IOException or UnauthorizedAccessException)
+            {
+                // The orchestrator finalizes an attempt the worker could not; the worker stays up for the next task.
+                await controlErr.WriteLineAsync("error: " + e.Message);
+                status = "error";
+            }
             // A partial line the step left behind is fine: the orchestrator finds the control mark anywhere in a line.
             await controlErr.WriteLineAsync(WorkerProtocol.EndLine(token, request.TaskId));
             await controlErr.FlushAsync();
-            await controlOut.WriteLineAsync(WorkerProtocol.DoneLine(token, request.TaskId, done.Status));
+            await controlOut.WriteLineAsync(WorkerProtocol.DoneLine(token, request.TaskId, status));
             await controlOut.FlushAsync();
         }
         return ExitCodes.Success;

@@ -63,8 +63,7 @@ internal sealed record BuildRecord(
         }
         foreach (var folder in Directories)
         {
-            var info = fs.DirectoryInfo.New(folder.Path);
-            if (!info.Exists || info.LastWriteTimeUtc.Ticks != folder.Modified)
+            if (!fs.Directory.Exists(folder.Path) || !SourceEntries(fs, folder.Path).SequenceEqual(folder.Entries, StringComparer.Ordinal))
             {
                 return folder.Path;
             }
@@ -75,6 +74,16 @@ internal sealed record BuildRecord(
     /// <summary>A file the build read.</summary>
     internal sealed record Input(string Path, long Modified, long Size);
 
-    /// <summary>A source folder, whose modification time changes when a file is added or removed.</summary>
-    internal sealed record Folder(string Path, long Modified);
+    /// <summary>
+    /// The C# files and source folders of a folder, the same rule as Flow.Build's CreateFlowSnapshot: a change in
+    /// this list (a new or deleted source) calls for a build, while other files (a datastore, a run id file) do not.
+    /// </summary>
+    private static IEnumerable<string> SourceEntries(IFileSystem fs, string dir) =>
+        fs.Directory.EnumerateFiles(dir, "*.cs").Select(fs.Path.GetFileName).OfType<string>()
+            .Concat(fs.Directory.EnumerateDirectories(dir).Select(fs.Path.GetFileName).OfType<string>()
+                .Where(name => name is not ("bin" or "obj") && !name.StartsWith('.')).Select(d => d + "/"))
+            .Order(StringComparer.Ordinal);
+
+    /// <summary>A source folder and its entries when the build ran.</summary>
+    internal sealed record Folder(string Path, IReadOnlyList<string> Entries);
 }

@@ -1,0 +1,132 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Flow.Sdk;
+
+namespace Flow.EndToEnd.Tests;
+
+/// <summary>create → build → run → show → dump, through the packed tool and template, as a user does it.</summary>
+[Collection(PackedProductCollection.Name)]
+public sealed partial class TemplateLoopTests(PackedProduct product)
+{
+    [GeneratedRegex(@"Run (\d+) of HelloFlow started")]
+    private static partial Regex RunStarted();
+
+    [Fact]
+    public void Template_CreatesProject_ThatBuildsWithZeroWarnings_AndReferencesThePackedSdk()
+    {
+        var dir = product.NewProject("Hello");
+
+        var build = product.Dotnet(dir, "build", "-nr:false");
+
+        build.ExitCode.ShouldBe(0, build.ToString());
+        build.Stdout.ShouldContain("0 Warning(s)", customMessage: build.ToString());
+        File.ReadAllText(Path.Combine(dir, "Hello.csproj")).ShouldContain($"Version=\"{product.Version}\"");
+        File.Exists(Path.Combine(dir, "HelloFlow.cs")).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Run_Show_Dump_WorkOnTheTemplateFlow()
+    {
+        var dir = product.NewProject("Hello");
+        var runIdFile = Path.Combine(dir, "run-id.txt");
+
+        var run = product.Flow(dir, "run", "--run-id-file", runIdFile, "--tag", "first-try");
+
+        run.ExitCode.ShouldBe(0, run.ToString());
+        var runId = RunStarted().Match(run.Stdout).Groups[1].Value;
+        runId.ShouldNotBeEmpty(run.ToString());
+        File.ReadAllText(runIdFile).ShouldBe(runId);
+        run.Stdout.ShouldContain($"[{runId}/Start/1] Starting run {runId} for world");
+        run.Stdout.ShouldContain($"[{runId}/Hello/2] Hello, world!");
+        run.Stdout.ShouldContain($"[{runId}/End/3] Done: Hello, world!");
+
+        var show = product.Flow(dir, "show");
+        show.ExitCode.ShouldBe(0, show.ToString());
+        show.Stdout.ShouldContain("HelloFlow: A first flow");
+        show.Stdout.ShouldContain("Step Hello");
+        show.Stdout.ShouldContain("Composes the greeting.");
+        show.Stdout.ShouldContain("--name string = \"world\"");
+
+        var dump = product.Flow(dir, "dump", "latest/Hello");
+        dump.ExitCode.ShouldBe(0, dump.ToString());
+        dump.Stdout.ShouldContain($"HelloFlow/{runId}/Hello/2");
+        dump.Stdout.ShouldContain("Message [System.String, 13 bytes] = \"Hello, world!\"");
+
+        var json = product.Flow(dir, "dump", $"HelloFlow/{runId}/End", "--json");
+        json.ExitCode.ShouldBe(0, json.ToString());
+        using var doc = JsonDocument.Parse(json.Stdout);
+        var task = doc.RootElement.GetProperty($"HelloFlow/{runId}/End/3");
+        task.GetProperty("Message").GetString().ShouldBe("Hello, world!");
+        task.GetProperty("Name").GetString().ShouldBe("world");
+        task.GetProperty("$attempt").GetInt32().ShouldBe(0);
+        task.GetProperty("$index").GetArrayLength().ShouldBe(0);
+
+        FlowClient.UseDatastore(Path.Combine(dir, ".flow"));
+        var stored = FlowClient.GetRun($"HelloFlow/{runId}");
+        stored.Successful.ShouldBeTrue();
+        stored.Tags.ShouldBe(["first-try"]);
+        stored.SystemTags.ShouldContain("user:e2e");
+        stored["Hello"].Task.Data<string>("Message").ShouldBe("Hello, world!");
+        stored["Hello"].Task.Stdout.ShouldBe("Hello, world!" + Environment.NewLine);
+    }
+
+    [Fact]
+    public void Run_WithParameter_RecordsIt_AndDumpTruncatesLargeValues()
+    {
+        var dir = product.NewProject("Hello");
+
+        var run = product.Flow(dir, "run", "--name", "Ada");
+
+        run.ExitCode.ShouldBe(0, run.ToString());
+        run.Stdout.ShouldContain("Hello, Ada!");
+        var dump = product.Flow(dir, "dump", "latest/End", "--json", "--max-value-size", "5", "--include", "Message");
+        dump.ExitCode.ShouldBe(0, dump.ToString());
+        using var doc = JsonDocument.Parse(dump.Stdout);
+        var message = doc.RootElement.EnumerateObject().Single().Value.GetProperty("Message");
+        message.GetProperty("$truncated").GetBoolean().ShouldBeTrue();
+        message.GetProperty("size").GetInt64().ShouldBe(11);
+        message.GetProperty("type").GetString().ShouldBe("System.String");
+        doc.RootElement.EnumerateObject().Single().Value.TryGetProperty("Name", out _).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void UnchangedRerun_DoesNotBuild_AndStoresNoNewBlob()
+    {
+        var dir = product.NewProject("Hello");
+        PackedProduct.Must(product.Flow(dir, "run"));
+        var buildRecord = Path.Combine(dir, "obj", "flow", "build.json");
+        var builtAt = File.GetLastWriteTimeUtc(buildRecord);
+        var blobs = Directory.GetFiles(Path.Combine(dir, ".flow", "blobs"), "*", SearchOption.AllDirectories).Length;
+
+        var again = product.Flow(dir, "run");
+
+        again.ExitCode.ShouldBe(0, again.ToString());
+        File.GetLastWriteTimeUtc(buildRecord).ShouldBe(builtAt);
+        Directory.GetFiles(Path.Combine(dir, ".flow", "blobs"), "*", SearchOption.AllDirectories).Length.ShouldBe(blobs);
+        Directory.GetDirectories(Path.Combine(dir, ".flow", "code")).Length.ShouldBe(1);
+    }
+
+    [Fact]
+    public void FlowProject_IsItsOwnCommandLine_WithDotnetRun()
+    {
+        var dir = product.NewProject("Hello");
+
+        var run = product.Dotnet(dir, "run", "--", "run", "--name", "Grace");
+
+        run.ExitCode.ShouldBe(0, run.ToString());
+        run.Stdout.ShouldContain("Hello, Grace!");
+        Directory.Exists(Path.Combine(dir, ".flow", "runs", "HelloFlow")).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void RunHelp_ListsTheFlowsParameters_WithoutRunning()
+    {
+        var dir = product.NewProject("Hello");
+
+        var help = product.Flow(dir, "run", "--help");
+
+        help.ExitCode.ShouldBe(0, help.ToString());
+        help.Stdout.ShouldContain("--name string  (default \"world\"; env FLOW_RUN_NAME)  Who to greet");
+        Directory.Exists(Path.Combine(dir, ".flow")).ShouldBeFalse();
+    }
+}
