@@ -14,7 +14,8 @@ for project in src/Flow.Sdk/Flow.Sdk.csproj src/dotnet-flow/dotnet-flow.csproj t
 done
 
 echo "==> Installing the global tool (dotnet flow)"
-dotnet tool update --global dotnet-flow --add-source "$feed" --version "$version"
+# From outside the repository: its nuget.config maps package sources, which --add-source cannot be combined with.
+(cd "$(mktemp -d)" && dotnet tool update --global dotnet-flow --add-source "$feed" --version "$version")
 
 echo "==> Installing the template (dotnet new flow)"
 dotnet new install "$feed/Flow.Templates.$version.nupkg" --force

@@ -19,12 +19,22 @@ public static class Program
         try
         {
             var services = new Services(console, fs, workingDirectory);
-            var app = new CommandLineApplication<FlowCommand>(console, workingDirectory, throwOnUnexpectedArg: true);
+            // Unexpected arguments are reported by the commands themselves (one error line, exit 2), never by
+            // McMaster's hint, which would go to stdout.
+            var app = new CommandLineApplication<FlowCommand>(console, workingDirectory, throwOnUnexpectedArg: false);
             app.Conventions.UseDefaultConventions().UseConstructorInjection(services);
-            // 'run --help' lists the flow's parameters, so the root's help option must not reach subcommands.
-            if (app.OptionHelp is { } help)
+            // 'run --help' lists the flow's parameters (RunCommand prints them), so run takes no help option of its own.
+            foreach (var run in app.Commands.Where(c => c.Name == "run"))
             {
-                help.Inherited = false;
+                foreach (var help in run.GetOptions().Where(o => o.LongName == "help").ToList())
+                {
+                    help.Inherited = false;
+                    run.Options.Remove(help);
+                }
+            }
+            if (app.OptionHelp is { } rootHelp)
+            {
+                rootHelp.Inherited = false;
             }
             return app.Execute(args);
         }
@@ -43,9 +53,11 @@ public static class Program
             console.Error.WriteLine(verbose ? e.ToString() : "error: " + inner.Message);
             return inner.ExitCode;
         }
-        catch (Exception e) when (!verbose)
+        catch (Exception e)
         {
-            console.Error.WriteLine($"error: dotnet flow failed unexpectedly: {e.GetType().Name}: {e.Message} (rerun with --verbose for details)");
+            console.Error.WriteLine(verbose
+                ? e.ToString()
+                : $"error: dotnet flow failed unexpectedly: {e.GetType().Name}: {e.Message} (rerun with --verbose for details)");
             return ExitCodes.Failure;
         }
     }

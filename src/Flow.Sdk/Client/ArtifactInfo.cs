@@ -46,7 +46,7 @@ public sealed class ArtifactInfo
         {
             return (T)ArtifactCodec.Deserialize(Bytes(), _reference.Encoding, typeof(T))!;
         }
-        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidCastException)
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidCastException or NullReferenceException)
         {
             throw new FlowException($"Artifact {Pathspec} (stored as {Type}) cannot be read as {typeof(T).FullName}: {e.Message}", ExitCodes.Failure);
         }
@@ -54,14 +54,26 @@ public sealed class ArtifactInfo
 
     /// <summary>Writes the value as JSON (byte[] as base64) without needing the flow's assembly.</summary>
     /// <param name="writer">The JSON writer.</param>
-    public void WriteJson(Utf8JsonWriter writer) => ArtifactCodec.WriteJson(writer, Bytes(), _reference.Encoding);
+    public void WriteJson(Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        var bytes = Bytes();
+        try
+        {
+            ArtifactCodec.WriteJson(writer, bytes, _reference.Encoding);
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException)
+        {
+            throw new FlowException($"Artifact {Pathspec} cannot be shown: its stored value (encoding '{_reference.Encoding}') is not readable by this version ({e.Message}).", ExitCodes.Failure, e);
+        }
+    }
 
     /// <summary>Gets the value as JSON text, without needing the flow's assembly.</summary>
     /// <returns>The JSON text.</returns>
     public string ToJson()
     {
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             WriteJson(writer);
         }

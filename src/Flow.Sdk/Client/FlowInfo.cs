@@ -40,7 +40,8 @@ public sealed class FlowInfo
         }
         if (!FlowDatastore.IsId(runId) || _store.ReadRun(Name, runId) is null)
         {
-            throw new FlowException($"Flow {Name} has no run '{runId}'; see its runs with FlowClient.GetFlow(\"{Name}\").Runs.");
+            var newest = _store.ListRuns(Name).FirstOrDefault();
+            throw new FlowException($"Flow {Name} has no run '{runId}'{(newest is null ? "" : $" (its newest run is {newest}; 'latest' names it)")}.");
         }
         return new RunInfo(_store, Name, runId);
     }

@@ -8,14 +8,17 @@ internal static class FlowHostHelp
 {
     public static string? FlowOption(IReadOnlyList<string> args) => CommandLine.PeekValue([.. args], "flow");
 
-    public static string RunHelp(FlowGraph graph)
+    public static string RunHelp(FlowGraph? graph)
     {
         var text = new StringBuilder();
         text.AppendLine("Usage: dotnet flow run [options] [--<parameter> VALUE]...");
         text.AppendLine();
-        text.Append("Runs ").Append(graph.Name);
-        text.AppendLine(string.IsNullOrWhiteSpace(graph.Description) ? "." : ": " + graph.Description);
-        text.AppendLine();
+        if (graph is not null)
+        {
+            text.Append("Runs ").Append(graph.Name);
+            text.AppendLine(string.IsNullOrWhiteSpace(graph.Description) ? "." : ": " + graph.Description);
+            text.AppendLine();
+        }
         text.AppendLine("Options:");
         text.AppendLine("  --flow NAME           the flow to run, when the project has several");
         text.AppendLine("  --tag TAG             a tag for the run (repeatable)");
@@ -27,6 +30,11 @@ internal static class FlowHostHelp
         text.AppendLine("  --build               build even when nothing changed (dotnet flow only)");
         text.AppendLine("  --verbose             show internal stack traces of errors");
         text.AppendLine();
+        if (graph is null)
+        {
+            text.AppendLine("Parameters: run inside a flow project (or pass --project) to list its flow's parameters.");
+            return text.ToString();
+        }
         if (graph.Parameters.Count == 0)
         {
             text.AppendLine("Parameters: none");

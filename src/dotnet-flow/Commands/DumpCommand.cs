@@ -9,7 +9,7 @@ using McMaster.Extensions.CommandLineUtils;
 namespace Flow.Cli.Commands;
 
 /// <summary><c>dotnet flow dump</c>: the artifacts of a step's tasks, as text or JSON, read without the flow's assembly.</summary>
-[Command("dump", Description = "Print the artifacts of <run>/<step>[/<task>] (Flow/ may lead; 'latest' names the newest run).")]
+[Command("dump", Description = "Print the artifacts of <run>/<step>[/<task>] (Flow/ may lead; 'latest' names the newest run).", ThrowOnUnexpectedArgument = false)]
 [HelpOption("-h|--help")]
 internal sealed class DumpCommand(IConsole console, IFileSystem fs, WorkingDirectory cwd) : ProjectCommand(console, fs, cwd)
 {
@@ -30,6 +30,7 @@ internal sealed class DumpCommand(IConsole console, IFileSystem fs, WorkingDirec
 
     public int OnExecute()
     {
+        RejectUnexpected("dump");
         if (string.IsNullOrWhiteSpace(Pathspec))
         {
             throw new FlowException("dump needs a pathspec: dotnet flow dump <run>/<step>[/<task>], for example 'dotnet flow dump latest/Start'.");
@@ -38,6 +39,7 @@ internal sealed class DumpCommand(IConsole console, IFileSystem fs, WorkingDirec
         {
             throw new FlowException("--max-value-size must be 0 or more.");
         }
+        CheckPathspecSyntax();
         var projectPath = TryProject();
         var store = FlowDatastore.Open(FileSystem, DatastoreRoot(projectPath), create: false);
         var (flowName, runId, stepName, taskId) = ParsePathspec(store, projectPath);
@@ -78,6 +80,18 @@ internal sealed class DumpCommand(IConsole console, IFileSystem fs, WorkingDirec
         }
     }
 
+    private FlowException Malformed() =>
+        new($"Malformed pathspec '{Pathspec}': expected [Flow/]run/step[/task], such as latest/Start or HelloFlow/latest/End/3.");
+
+    private void CheckPathspecSyntax()
+    {
+        var parts = Pathspec!.Split('/');
+        if (parts.Length is < 2 or > 4 || parts.Any(p => !FlowDatastore.IsId(p)))
+        {
+            throw Malformed();
+        }
+    }
+
     /// <summary>
     /// <c>[Flow/]run/step[/task]</c>: three parts mean Flow/run/step only when the first part names a flow in the
     /// datastore. Every part must be a plain name, so a pathspec can never leave the datastore.
@@ -85,7 +99,7 @@ internal sealed class DumpCommand(IConsole console, IFileSystem fs, WorkingDirec
     private (string Flow, string Run, string Step, string? Task) ParsePathspec(FlowDatastore store, string? projectPath)
     {
         var parts = Pathspec!.Split('/');
-        var malformed = new FlowException($"Malformed pathspec '{Pathspec}': expected [Flow/]run/step[/task], such as latest/Start or HelloFlow/latest/End/3.");
+        var malformed = Malformed();
         if (parts.Length is < 2 or > 4 || parts.Any(p => p.Length == 0))
         {
             throw malformed;

@@ -4,7 +4,7 @@ using McMaster.Extensions.CommandLineUtils;
 namespace Flow.Cli.Commands;
 
 /// <summary><c>dotnet flow</c>: the root command; prints help when given no subcommand.</summary>
-[Command("dotnet flow", Description = "Run, show and inspect data-science workflows written in C#.")]
+[Command("dotnet flow", Description = "Run, show and inspect data-science workflows written in C#.", ThrowOnUnexpectedArgument = false)]
 [Subcommand(typeof(RunCommand), typeof(ShowCommand), typeof(DumpCommand))]
 [HelpOption("-h|--help")]
 [VersionOptionFromMember("--version", MemberName = nameof(Version))]
@@ -16,8 +16,14 @@ internal sealed class FlowCommand
     [Option("--verbose", Description = "Show internal stack traces of errors.")]
     public bool Verbose { get; set; }
 
+    public string[] RemainingArguments { get; set; } = [];
+
     public int OnExecute(CommandLineApplication app)
     {
+        if (RemainingArguments.Length > 0)
+        {
+            throw new Flow.Sdk.FlowException($"Unknown command or option '{RemainingArguments[0]}'; the commands are run, show and dump (see dotnet flow --help).");
+        }
         app.ShowHelp();
         return 0;
     }

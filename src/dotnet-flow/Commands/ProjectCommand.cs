@@ -27,6 +27,17 @@ internal abstract class ProjectCommand(IConsole console, IFileSystem fs, Working
 
     protected string ProjectPath => ProjectLocator.Locate(FileSystem, Project, WorkingDirectory);
 
+    /// <summary>Arguments no option or argument took; a command that takes none refuses them.</summary>
+    public string[] RemainingArguments { get; set; } = [];
+
+    protected void RejectUnexpected(string command)
+    {
+        if (RemainingArguments.Length > 0)
+        {
+            throw new FlowException($"Unexpected argument '{RemainingArguments[0]}' for '{command}' (see dotnet flow {command} --help).");
+        }
+    }
+
     /// <summary>The datastore directory: explicit, from the environment, or found from the project's folder.</summary>
     protected string DatastoreRoot(string? projectPath) =>
         DatastoreLocator.Locate(FileSystem, Datastore is null ? null : FileSystem.Path.GetFullPath(Datastore, WorkingDirectory),

@@ -20,14 +20,23 @@ internal sealed class RunCommand(IConsole console, IFileSystem fs, WorkingDirect
     [Option("-c|--configuration <NAME>", Description = "The build configuration (default Debug).")]
     public string Configuration { get; set; } = "Debug";
 
-    public string[] RemainingArguments { get; set; } = [];
-
     public int OnExecute()
     {
-        var project = ProjectPath;
+        var wantsHelp = RemainingArguments.Contains("--help") || RemainingArguments.Contains("-h");
+        string project;
+        try
+        {
+            project = ProjectPath;
+        }
+        catch (FlowException) when (wantsHelp)
+        {
+            // Outside a project there are no parameters to list: the options alone.
+            Console.Out.Write(FlowHostHelp.RunHelp(null));
+            return ExitCodes.Success;
+        }
         var builder = new ProjectBuilder(FileSystem, Console);
         var record = builder.Ensure(project, Configuration, ForceBuild, Verbose);
-        if (RemainingArguments.Contains("--help") || RemainingArguments.Contains("-h"))
+        if (wantsHelp)
         {
             var flow = ChooseFlow(record.Graphs(), FlowHostHelp.FlowOption(RemainingArguments));
             Console.Out.Write(FlowHostHelp.RunHelp(flow));

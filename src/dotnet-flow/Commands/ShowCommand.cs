@@ -7,7 +7,7 @@ using McMaster.Extensions.CommandLineUtils;
 namespace Flow.Cli.Commands;
 
 /// <summary><c>dotnet flow show</c>: prints the static graph; never runs user code.</summary>
-[Command("show", Description = "Print a flow's graph, as the generator read it from the source (no user code runs).")]
+[Command("show", Description = "Print a flow's graph, as the generator read it from the source (no user code runs).", ThrowOnUnexpectedArgument = false)]
 [HelpOption("-h|--help")]
 internal sealed class ShowCommand(IConsole console, IFileSystem fs, WorkingDirectory cwd) : ProjectCommand(console, fs, cwd)
 {
@@ -22,6 +22,7 @@ internal sealed class ShowCommand(IConsole console, IFileSystem fs, WorkingDirec
 
     public int OnExecute()
     {
+        RejectUnexpected("show");
         if (Format is not ("text" or "dot" or "mermaid"))
         {
             throw new FlowException($"Unknown --format '{Format}': use text, dot or mermaid.");

@@ -32,7 +32,11 @@ internal sealed record BuildRecord(
         }
         try
         {
-            return JsonSerializer.Deserialize<BuildRecord>(fs.File.ReadAllBytes(path), s_options);
+            var record = JsonSerializer.Deserialize<BuildRecord>(fs.File.ReadAllBytes(path), s_options);
+            // An incomplete or foreign record is no record: the tool builds, and the build writes a whole one.
+            return record is { ProjectPath: not null, AssemblyPath: not null, SnapshotDirectory: not null, Snapshot: not null, Flows: not null, Inputs: not null, Directories: not null }
+                ? record
+                : null;
         }
         catch (JsonException)
         {
@@ -63,7 +67,7 @@ internal sealed record BuildRecord(
         }
         foreach (var folder in Directories)
         {
-            if (!fs.Directory.Exists(folder.Path) || !SourceEntries(fs, folder.Path).SequenceEqual(folder.Entries, StringComparer.Ordinal))
+            if (folder.Entries is null || !fs.Directory.Exists(folder.Path) || !SourceEntries(fs, folder.Path).SequenceEqual(folder.Entries, StringComparer.Ordinal))
             {
                 return folder.Path;
             }

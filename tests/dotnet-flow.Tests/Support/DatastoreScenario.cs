@@ -1,5 +1,4 @@
 using System.IO.Abstractions;
-using Flow.Sdk;
 using Flow.Sdk.Datastore;
 using Flow.Tests;
 
@@ -17,6 +16,8 @@ internal sealed class DatastoreScenario : IDisposable
 
     public DatastoreScenario()
     {
+        Environment.GetEnvironmentVariable(DatastoreLocator.EnvironmentVariable)
+            .ShouldBeNullOrEmpty("these tests find the datastore by walking up from the working directory; unset FLOW_DATASTORE");
         Root = _temp.Combine(".flow");
         WorkingDirectory = _temp.Combine("work");
         FileSystem.Directory.CreateDirectory(WorkingDirectory);
@@ -63,6 +64,17 @@ internal sealed class DatastoreScenario : IDisposable
         return refs;
     }
 
+    /// <summary>Writes a finished attempt whose one artifact is <paramref name="bytes"/> stored as a blob under the given encoding.</summary>
+    public ArtifactRef AddRawArtifact(string runId, string step, string taskId, string name, byte[] bytes, string encoding, string type)
+    {
+        var reference = new ArtifactRef(Store.Blobs.Put(bytes), encoding, type, bytes.LongLength);
+        var dir = Store.AttemptDir(FlowName, runId, step, taskId, 0);
+        Store.StartAttempt(dir, new AttemptStartRecord(Time(1), []));
+        Store.FinishAttempt(dir, new AttemptDoneRecord(AttemptDoneRecord.Succeeded, Time(2),
+            new Dictionary<string, ArtifactRef>(StringComparer.Ordinal) { [name] = reference }, []));
+        return reference;
+    }
+
     /// <summary>Flips one byte of the blob file that holds <paramref name="sha"/>.</summary>
     public void CorruptBlob(string sha)
     {
@@ -72,7 +84,7 @@ internal sealed class DatastoreScenario : IDisposable
         FileSystem.File.WriteAllBytes(path, bytes);
     }
 
-    public CliResult Run(params string[] args) => Cli.Run(FileSystem, WorkingDirectory, args);
+    public ToolResult Run(params string[] args) => ToolRunner.Run(FileSystem, WorkingDirectory, args);
 
     public void Dispose() => _temp.Dispose();
 }

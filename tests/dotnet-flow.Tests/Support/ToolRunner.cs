@@ -6,7 +6,7 @@ namespace Flow.Cli.Tests.Support;
 /// <param name="ExitCode">The exit code <see cref="Program.Run"/> returned.</param>
 /// <param name="Output">Standard output.</param>
 /// <param name="Error">Standard error.</param>
-internal sealed record CliResult(int ExitCode, string Output, string Error)
+internal sealed record ToolResult(int ExitCode, string Output, string Error)
 {
     /// <summary>Gets the non-empty lines of standard error.</summary>
     public IReadOnlyList<string> ErrorLines => Error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -25,12 +25,12 @@ internal sealed record CliResult(int ExitCode, string Output, string Error)
 }
 
 /// <summary>Runs the tool in-process, as <c>dotnet flow &lt;args&gt;</c> started in <c>workingDirectory</c>.</summary>
-internal static class Cli
+internal static class ToolRunner
 {
-    public static CliResult Run(IFileSystem fs, string workingDirectory, params string[] args)
+    public static ToolResult Run(IFileSystem fs, string workingDirectory, params string[] args)
     {
         var console = new TestConsole();
         var exitCode = Program.Run(args, console, fs, workingDirectory);
-        return new CliResult(exitCode, console.Output, console.ErrorOutput);
+        return new ToolResult(exitCode, console.Output, console.ErrorOutput);
     }
 }

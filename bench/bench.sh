@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Benchmarks the user's loop on the real packed product: the tool and template are packed from this checkout
+# with a fresh version, installed into a throwaway tool path and template hive, and a template project is timed.
+# Prints the median, minimum and maximum wall time of N repetitions (default 11) of each case.
+#   bash bench/bench.sh [N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+n=${1:-11}
+work=$(mktemp -d)
+# BENCH_KEEP=1 keeps the folder (tool, feed, project) for a closer look.
+trap 'dotnet build-server shutdown >/dev/null 2>&1 || true; if [ -z "${BENCH_KEEP:-}" ]; then rm -rf "$work"; else echo "kept $work"; fi' EXIT
+version="0.1.0-bench.$(date -u +%Y%m%d%H%M%S)"
+export NUGET_PACKAGES="$work/nuget" DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+
+for project in src/Flow.Sdk/Flow.Sdk.csproj src/dotnet-flow/dotnet-flow.csproj templates/Flow.Templates.csproj; do
+  MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 dotnet pack "$project" -c Release -nr:false -v:q -nologo \
+    "-p:Version=$version" "-p:PackageOutputPath=$work/feed/" >/dev/null
+done
+# Outside the repository: its nuget.config maps sources, which --add-source cannot be combined with.
+(cd "$work" && dotnet tool install dotnet-flow --tool-path "$work/tools" --add-source "$work/feed" --version "$version" >/dev/null)
+dotnet new install "$work/feed/Flow.Templates.$version.nupkg" --debug:custom-hive "$work/hive" >/dev/null
+dotnet new flow -n Bench -o "$work/Bench" --debug:custom-hive "$work/hive" >/dev/null
+flow="$work/tools/dotnet-flow"
+cd "$work/Bench"
+
+# The edit-run loop uses the build servers, as the tool does for users (FLOW_BUILD_SERVERS unset).
+unset MSBUILDDISABLENODEREUSE DOTNET_CLI_USE_MSBUILD_SERVER FLOW_BUILD_SERVERS
+"$flow" run >/dev/null            # first build and run: not measured
+"$flow" run >/dev/null
+
+measure() { # name, then the command
+  local name=$1; shift
+  local times=()
+  for _ in $(seq "$n"); do
+    local start end
+    start=$(date +%s%N)
+    "$@" >/dev/null
+    end=$(date +%s%N)
+    times+=($(( (end - start) / 1000000 )))
+  done
+  printf '%s\n' "${times[@]}" | sort -n | awk -v name="$name" '{ t[NR] = $1 } END { printf "%-34s median %5d ms   min %5d ms   max %5d ms   (n=%d)\n", name, t[int((NR + 1) / 2)], t[1], t[NR], NR }'
+}
+
+edit_and_run() {
+  # A one-line edit of a step, alternating between two texts so every repetition changes the code.
+  if grep -q 'Hello, {Name}!' HelloFlow.cs; then sed -i 's/Hello, {Name}!/Howdy, {Name}!/' HelloFlow.cs; else sed -i 's/Howdy, {Name}!/Hello, {Name}!/' HelloFlow.cs; fi
+  "$flow" run
+}
+
+echo "dotnet flow $version, $(nproc) cores, $(date -u +%Y-%m-%d)"
+measure "run, unchanged template flow" "$flow" run
+measure "show" "$flow" show
+measure "dump latest/Hello" "$flow" dump latest/Hello
+measure "dump latest/End --json" "$flow" dump latest/End --json
+measure "run after a one-line edit" edit_and_run
