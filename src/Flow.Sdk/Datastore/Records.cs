@@ -6,12 +6,22 @@ namespace Flow.Sdk.Datastore;
 /// <summary>JSON settings for the datastore's own metadata files (not for artifact values).</summary>
 internal static class DatastoreJson
 {
-    public static readonly JsonSerializerOptions Options = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        WriteIndented = false,
-    };
+    /// <summary>Source-generated metadata: no reflection or JIT-heavy warm-up on the start-up path of every command.</summary>
+    public static readonly JsonSerializerOptions Options = DatastoreJsonContext.Default.Options;
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(FormatRecord))]
+[JsonSerializable(typeof(RunRecord))]
+[JsonSerializable(typeof(TagsRecord))]
+[JsonSerializable(typeof(RunEndRecord))]
+[JsonSerializable(typeof(AttemptStartRecord))]
+[JsonSerializable(typeof(AttemptDoneRecord))]
+[JsonSerializable(typeof(Flow.Sdk.Runtime.TaskRequest))]
+[JsonSerializable(typeof(SnapshotManifest))]
+[JsonSerializable(typeof(Flow.Sdk.Graph.FlowGraph))]
+internal sealed partial class DatastoreJsonContext : JsonSerializerContext
+{
 }
 
 /// <summary>A reference from a task (or a run's parameters) to a stored value.</summary>

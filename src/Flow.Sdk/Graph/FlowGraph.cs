@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace Flow.Sdk.Graph;
 
@@ -13,11 +12,7 @@ public sealed record FlowGraph(
     IReadOnlyList<GraphStep> Steps,
     IReadOnlyList<GraphParameter> Parameters)
 {
-    private static readonly JsonSerializerOptions s_options = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    private static JsonSerializerOptions Options => Datastore.DatastoreJson.Options;
 
     /// <summary>Gets a step by name, matched without regard to case.</summary>
     /// <param name="name">The step name.</param>
@@ -29,13 +24,13 @@ public sealed record FlowGraph(
     /// <param name="json">The graph JSON.</param>
     /// <returns>The graph.</returns>
     public static FlowGraph Parse(string json) =>
-        JsonSerializer.Deserialize<FlowGraph>(json, s_options) ?? throw new JsonException("empty flow graph");
+        JsonSerializer.Deserialize<FlowGraph>(json, Options) ?? throw new JsonException("empty flow graph");
 
     /// <summary>Parses the JSON form the generator embeds.</summary>
     /// <param name="json">The graph JSON.</param>
     /// <returns>The graph.</returns>
     public static FlowGraph Parse(JsonElement json) =>
-        json.Deserialize<FlowGraph>(s_options) ?? throw new JsonException("empty flow graph");
+        json.Deserialize<FlowGraph>(Options) ?? throw new JsonException("empty flow graph");
 
     /// <summary>The steps in the order a reader follows them: depth-first from Start, End last.</summary>
     public IReadOnlyList<GraphStep> Ordered()

@@ -1,5 +1,6 @@
 using System.IO.Abstractions;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Flow.Sdk.Graph;
 
 namespace Flow.Cli.Projects;
@@ -18,7 +19,6 @@ internal sealed record BuildRecord(
     IReadOnlyList<BuildRecord.Input> Inputs,
     IReadOnlyList<BuildRecord.Folder> Directories)
 {
-    private static readonly JsonSerializerOptions s_options = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     public static string PathFor(IFileSystem fs, string projectPath) =>
         fs.Path.Combine(fs.Path.GetDirectoryName(projectPath)!, "obj", "flow", "build.json");
@@ -32,7 +32,7 @@ internal sealed record BuildRecord(
         }
         try
         {
-            var record = JsonSerializer.Deserialize<BuildRecord>(fs.File.ReadAllBytes(path), s_options);
+            var record = JsonSerializer.Deserialize(fs.File.ReadAllBytes(path), BuildRecordJson.Default.BuildRecord);
             // An incomplete or foreign record is no record: the tool builds, and the build writes a whole one.
             return record is { ProjectPath: not null, AssemblyPath: not null, SnapshotDirectory: not null, Snapshot: not null, Flows: not null, Inputs: not null, Directories: not null }
                 ? record
@@ -90,4 +90,11 @@ internal sealed record BuildRecord(
 
     /// <summary>A source folder and its entries when the build ran.</summary>
     internal sealed record Folder(string Path, IReadOnlyList<string> Entries);
+}
+
+/// <summary>Source-generated JSON metadata for <see cref="BuildRecord"/>: the tool's start-up path stays free of reflection.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(BuildRecord))]
+internal sealed partial class BuildRecordJson : JsonSerializerContext
+{
 }
