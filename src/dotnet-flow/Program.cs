@@ -15,6 +15,7 @@ public static class Program
 
     internal static int Run(string[] args, IConsole console, IFileSystem fs, string workingDirectory)
     {
+        Trace.Mark("main");
         var verbose = args.Contains("--verbose");
         try
         {
@@ -36,6 +37,7 @@ public static class Program
             {
                 rootHelp.Inherited = false;
             }
+            Trace.Mark("parsed");
             return app.Execute(args);
         }
         catch (CommandParsingException e)
@@ -76,3 +78,23 @@ internal sealed class Services(IConsole console, IFileSystem fs, string workingD
 /// <summary>The directory the tool was started in.</summary>
 /// <param name="Path">The absolute path.</param>
 internal sealed record WorkingDirectory(string Path);
+
+/// <summary>Start-up timing marks on stderr when FLOW_TRACE=1 (for benchmarks; off by default).</summary>
+internal static class Trace
+{
+    private static readonly bool s_on = Environment.GetEnvironmentVariable("FLOW_TRACE") == "1";
+    private static readonly long s_start = System.Diagnostics.Stopwatch.GetTimestamp();
+    private static readonly List<string> s_marks = [];
+
+    public static void Mark(string what)
+    {
+        if (s_on)
+        {
+            s_marks.Add($"[trace] {System.Diagnostics.Stopwatch.GetElapsedTime(s_start).TotalMilliseconds:0} ms {what}");
+            if (what == "printed")
+            {
+                Console.Error.WriteLine(string.Join(Environment.NewLine, s_marks));
+            }
+        }
+    }
+}

@@ -112,10 +112,37 @@ internal static class ArtifactCodec
         }
         if (encoding.StartsWith(ArrayPrefix, StringComparison.Ordinal) && s_arrayTypes.TryGetValue(encoding[ArrayPrefix.Length..], out var arrayType))
         {
-            JsonSerializer.Serialize(writer, FromPrimitiveBytes(bytes, arrayType), arrayType, ValueOptions);
+            // By hand: dump shows values without the serializer's start-up cost.
+            writer.WriteStartArray();
+            foreach (var item in FromPrimitiveBytes(bytes, arrayType))
+            {
+                WriteElement(writer, item);
+            }
+            writer.WriteEndArray();
             return;
         }
         throw new NotSupportedException($"unknown encoding '{encoding}'");
+    }
+
+    private static void WriteElement(Utf8JsonWriter writer, object item)
+    {
+        switch (item)
+        {
+            case bool b: writer.WriteBooleanValue(b); break;
+            case char c: writer.WriteStringValue(c.ToString()); break;
+            case float f when !float.IsFinite(f): writer.WriteStringValue(f.ToString(System.Globalization.CultureInfo.InvariantCulture)); break;
+            case double d when !double.IsFinite(d): writer.WriteStringValue(d.ToString(System.Globalization.CultureInfo.InvariantCulture)); break;
+            case float f: writer.WriteNumberValue(f); break;
+            case double d: writer.WriteNumberValue(d); break;
+            case sbyte v: writer.WriteNumberValue(v); break;
+            case short v: writer.WriteNumberValue(v); break;
+            case ushort v: writer.WriteNumberValue(v); break;
+            case int v: writer.WriteNumberValue(v); break;
+            case uint v: writer.WriteNumberValue(v); break;
+            case long v: writer.WriteNumberValue(v); break;
+            case ulong v: writer.WriteNumberValue(v); break;
+            default: throw new NotSupportedException(item.GetType().FullName);
+        }
     }
 
     private static byte[] PrimitiveBytes(Array array) => array switch

@@ -1,5 +1,4 @@
 using System.IO.Abstractions;
-using System.Text.Json;
 
 namespace Flow.Sdk.Datastore;
 
@@ -39,6 +38,7 @@ internal static class AtomicFile
         return Publish(fs, temp, final, overwrite);
     }
 
-    public static bool WriteJson<T>(IFileSystem fs, string tmpDir, string final, T value, bool overwrite) =>
-        WriteBytes(fs, tmpDir, final, JsonSerializer.SerializeToUtf8Bytes(value, DatastoreJson.Options), overwrite);
+    public static bool WriteJson<T>(IFileSystem fs, string tmpDir, string final, T value, bool overwrite)
+        where T : IJsonRecord<T> =>
+        WriteBytes(fs, tmpDir, final, Json.Bytes(value), overwrite);
 }

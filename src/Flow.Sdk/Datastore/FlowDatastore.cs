@@ -38,7 +38,7 @@ internal sealed partial class FlowDatastore
             FormatRecord? format;
             try
             {
-                format = JsonSerializer.Deserialize<FormatRecord>(fs.File.ReadAllBytes(formatFile), DatastoreJson.Options);
+                format = Json.Parse<FormatRecord>(fs.File.ReadAllBytes(formatFile));
             }
             catch (JsonException)
             {
@@ -225,7 +225,7 @@ internal sealed partial class FlowDatastore
         ReadJson<AttemptStartRecord>(FileSystem.Path.Combine(attemptDir, "started.json"));
 
     private T? ReadJson<T>(string path)
-        where T : class
+        where T : class, IJsonRecord<T>
     {
         byte[] bytes;
         try
@@ -238,7 +238,7 @@ internal sealed partial class FlowDatastore
         }
         try
         {
-            return JsonSerializer.Deserialize<T>(bytes, DatastoreJson.Options);
+            return Json.Parse<T>(bytes);
         }
         catch (JsonException e)
         {

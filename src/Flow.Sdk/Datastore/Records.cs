@@ -1,27 +1,93 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace Flow.Sdk.Datastore;
 
-/// <summary>JSON settings for the datastore's own metadata files (not for artifact values).</summary>
-internal static class DatastoreJson
+/// <summary>
+/// A datastore metadata file: written and read by hand with <see cref="Utf8JsonWriter"/> and
+/// <see cref="JsonDocument"/>, not with the serializer, whose first use costs tens of milliseconds in every
+/// process (the orchestrator, each worker, each read-only command). Property names are camelCase.
+/// </summary>
+/// <typeparam name="TSelf">The record type.</typeparam>
+internal interface IJsonRecord<TSelf>
+    where TSelf : IJsonRecord<TSelf>
 {
-    /// <summary>Source-generated metadata: no reflection or JIT-heavy warm-up on the start-up path of every command.</summary>
-    public static readonly JsonSerializerOptions Options = DatastoreJsonContext.Default.Options;
+    void Write(Utf8JsonWriter json);
+
+    static abstract TSelf Read(JsonElement json);
 }
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(FormatRecord))]
-[JsonSerializable(typeof(RunRecord))]
-[JsonSerializable(typeof(TagsRecord))]
-[JsonSerializable(typeof(RunEndRecord))]
-[JsonSerializable(typeof(AttemptStartRecord))]
-[JsonSerializable(typeof(AttemptDoneRecord))]
-[JsonSerializable(typeof(Flow.Sdk.Runtime.TaskRequest))]
-[JsonSerializable(typeof(SnapshotManifest))]
-[JsonSerializable(typeof(Flow.Sdk.Graph.FlowGraph))]
-internal sealed partial class DatastoreJsonContext : JsonSerializerContext
+/// <summary>Reading helpers: a missing or mistyped required property is a <see cref="JsonException"/>.</summary>
+internal static class Json
 {
+    public static byte[] Bytes<T>(T record)
+        where T : IJsonRecord<T>
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            record.Write(writer);
+        }
+        return buffer.ToArray();
+    }
+
+    public static T Parse<T>(ReadOnlyMemory<byte> bytes)
+        where T : IJsonRecord<T>
+    {
+        using var doc = JsonDocument.Parse(bytes);
+        try
+        {
+            return T.Read(doc.RootElement);
+        }
+        catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or FormatException)
+        {
+            throw new JsonException($"{typeof(T).Name}: {e.Message}", e);
+        }
+    }
+
+    public static string Text(this JsonElement json, string name) =>
+        json.GetProperty(name).GetString() ?? throw new JsonException($"'{name}' is null");
+
+    public static string? OptionalText(this JsonElement json, string name) =>
+        json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    public static IReadOnlyList<string> Texts(this JsonElement json, string name) =>
+        json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array
+            ? [.. value.EnumerateArray().Select(e => e.GetString() ?? string.Empty)]
+            : [];
+
+    public static void WriteTexts(this Utf8JsonWriter json, string name, IEnumerable<string> values)
+    {
+        json.WriteStartArray(name);
+        foreach (var value in values)
+        {
+            json.WriteStringValue(value);
+        }
+        json.WriteEndArray();
+    }
+
+    public static Dictionary<string, ArtifactRef> Artifacts(this JsonElement json, string name)
+    {
+        var result = new Dictionary<string, ArtifactRef>(StringComparer.Ordinal);
+        if (json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in value.EnumerateObject())
+            {
+                result[property.Name] = ArtifactRef.Read(property.Value);
+            }
+        }
+        return result;
+    }
+
+    public static void WriteArtifacts(this Utf8JsonWriter json, string name, IReadOnlyDictionary<string, ArtifactRef> artifacts)
+    {
+        json.WriteStartObject(name);
+        foreach (var (key, reference) in artifacts.OrderBy(a => a.Key, StringComparer.Ordinal))
+        {
+            json.WritePropertyName(key);
+            reference.Write(json);
+        }
+        json.WriteEndObject();
+    }
 }
 
 /// <summary>A reference from a task (or a run's parameters) to a stored value.</summary>
@@ -29,10 +95,36 @@ internal sealed partial class DatastoreJsonContext : JsonSerializerContext
 /// <param name="Encoding">How the bytes encode the value (see <see cref="ArtifactCodec"/>).</param>
 /// <param name="Type">The CLR full name of the declared type.</param>
 /// <param name="Size">The length of the serialized bytes.</param>
-internal sealed record ArtifactRef(string Sha, string Encoding, string Type, long Size);
+internal sealed record ArtifactRef(string Sha, string Encoding, string Type, long Size) : IJsonRecord<ArtifactRef>
+{
+    public void Write(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteString("sha", Sha);
+        json.WriteString("encoding", Encoding);
+        json.WriteString("type", Type);
+        json.WriteNumber("size", Size);
+        json.WriteEndObject();
+    }
+
+    public static ArtifactRef Read(JsonElement json) =>
+        new(json.Text("sha"), json.Text("encoding"), json.Text("type"), json.GetProperty("size").GetInt64());
+}
 
 /// <summary><c>format.json</c> at the datastore root.</summary>
-internal sealed record FormatRecord(int Format, string CreatedBy);
+internal sealed record FormatRecord(int Format, string CreatedBy) : IJsonRecord<FormatRecord>
+{
+    public void Write(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteNumber("format", Format);
+        json.WriteString("createdBy", CreatedBy);
+        json.WriteEndObject();
+    }
+
+    public static FormatRecord Read(JsonElement json) =>
+        new(json.GetProperty("format").GetInt32(), json.OptionalText("createdBy") ?? string.Empty);
+}
 
 /// <summary><c>run.json</c>: written once when the run starts, never changed.</summary>
 internal sealed record RunRecord(
@@ -45,19 +137,110 @@ internal sealed record RunRecord(
     string WorkingDirectory,
     IReadOnlyDictionary<string, ArtifactRef> Parameters,
     IReadOnlyList<string> SystemTags,
-    string? OriginRunId = null);
+    string? OriginRunId = null) : IJsonRecord<RunRecord>
+{
+    public void Write(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteString("flow", Flow);
+        json.WriteString("runId", RunId);
+        json.WriteString("startedAt", StartedAt);
+        json.WriteString("user", User);
+        json.WriteString("snapshot", Snapshot);
+        json.WriteString("sdkVersion", SdkVersion);
+        json.WriteString("workingDirectory", WorkingDirectory);
+        json.WriteArtifacts("parameters", Parameters);
+        json.WriteTexts("systemTags", SystemTags);
+        if (OriginRunId is not null)
+        {
+            json.WriteString("originRunId", OriginRunId);
+        }
+        json.WriteEndObject();
+    }
+
+    public static RunRecord Read(JsonElement json) => new(
+        json.Text("flow"),
+        json.Text("runId"),
+        json.GetProperty("startedAt").GetDateTimeOffset(),
+        json.Text("user"),
+        json.Text("snapshot"),
+        json.Text("sdkVersion"),
+        json.Text("workingDirectory"),
+        json.Artifacts("parameters"),
+        json.Texts("systemTags"),
+        json.OptionalText("originRunId"));
+}
 
 /// <summary><c>tags.json</c>: the run's user tags, the one mutable part of a run.</summary>
-internal sealed record TagsRecord(IReadOnlyList<string> Tags);
+internal sealed record TagsRecord(IReadOnlyList<string> Tags) : IJsonRecord<TagsRecord>
+{
+    public void Write(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteTexts("tags", Tags);
+        json.WriteEndObject();
+    }
+
+    public static TagsRecord Read(JsonElement json) => new(json.Texts("tags"));
+}
 
 /// <summary><c>end.json</c>: written once when the run ends.</summary>
-internal sealed record RunEndRecord(string Status, DateTimeOffset FinishedAt, string? Error = null);
+internal sealed record RunEndRecord(string Status, DateTimeOffset FinishedAt, string? Error = null) : IJsonRecord<RunEndRecord>
+{
+    public void Write(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteString("status", Status);
+        json.WriteString("finishedAt", FinishedAt);
+        if (Error is not null)
+        {
+            json.WriteString("error", Error);
+        }
+        json.WriteEndObject();
+    }
+
+    public static RunEndRecord Read(JsonElement json) =>
+        new(json.Text("status"), json.GetProperty("finishedAt").GetDateTimeOffset(), json.OptionalText("error"));
+}
 
 /// <summary><c>started.json</c> of an attempt.</summary>
-internal sealed record AttemptStartRecord(DateTimeOffset StartedAt, IReadOnlyList<string> InputPaths, int? Pid = null);
+internal sealed record AttemptStartRecord(DateTimeOffset StartedAt, IReadOnlyList<string> InputPaths, int? Pid = null) : IJsonRecord<AttemptStartRecord>
+{
+    public void Write(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteString("startedAt", StartedAt);
+        json.WriteTexts("inputPaths", InputPaths);
+        if (Pid is { } pid)
+        {
+            json.WriteNumber("pid", pid);
+        }
+        json.WriteEndObject();
+    }
+
+    public static AttemptStartRecord Read(JsonElement json) => new(
+        json.GetProperty("startedAt").GetDateTimeOffset(),
+        json.Texts("inputPaths"),
+        json.TryGetProperty("pid", out var pid) && pid.ValueKind == JsonValueKind.Number ? pid.GetInt32() : null);
+}
 
 /// <summary>The error a failed attempt ended with.</summary>
-internal sealed record ErrorRecord(string Type, string Message, string? StackTrace);
+internal sealed record ErrorRecord(string Type, string Message, string? StackTrace) : IJsonRecord<ErrorRecord>
+{
+    public void Write(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteString("type", Type);
+        json.WriteString("message", Message);
+        if (StackTrace is not null)
+        {
+            json.WriteString("stackTrace", StackTrace);
+        }
+        json.WriteEndObject();
+    }
+
+    public static ErrorRecord Read(JsonElement json) => new(json.Text("type"), json.Text("message"), json.OptionalText("stackTrace"));
+}
 
 /// <summary>
 /// <c>done.json</c>: the marker that finalizes an attempt, written last. Readers ignore an attempt without it.
@@ -67,10 +250,32 @@ internal sealed record AttemptDoneRecord(
     DateTimeOffset FinishedAt,
     IReadOnlyDictionary<string, ArtifactRef> Artifacts,
     IReadOnlyList<string> Next,
-    ErrorRecord? Error = null)
+    ErrorRecord? Error = null) : IJsonRecord<AttemptDoneRecord>
 {
     public const string Succeeded = "succeeded";
     public const string Failed = "failed";
 
     public bool IsSuccess => Status == Succeeded;
+
+    public void Write(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteString("status", Status);
+        json.WriteString("finishedAt", FinishedAt);
+        json.WriteArtifacts("artifacts", Artifacts);
+        json.WriteTexts("next", Next);
+        if (Error is not null)
+        {
+            json.WritePropertyName("error");
+            Error.Write(json);
+        }
+        json.WriteEndObject();
+    }
+
+    public static AttemptDoneRecord Read(JsonElement json) => new(
+        json.Text("status"),
+        json.GetProperty("finishedAt").GetDateTimeOffset(),
+        json.Artifacts("artifacts"),
+        json.Texts("next"),
+        json.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object ? ErrorRecord.Read(error) : null);
 }

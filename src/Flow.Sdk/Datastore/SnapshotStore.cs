@@ -8,6 +8,7 @@ namespace Flow.Sdk.Datastore;
 /// <summary>One file of a code snapshot: <c>src/...</c> (sources, relative to the source root) or <c>bin/...</c> (build output).</summary>
 internal sealed record SnapshotFile(string Path, string Sha, long Size);
 
+
 /// <summary>
 /// The manifest of a code snapshot, written by Flow.Build's <c>CreateFlowSnapshot</c> task. The snapshot's hash is
 /// the SHA-256 of the manifest's bytes, so it is also the key of the manifest's blob.
@@ -18,15 +19,25 @@ internal sealed record SnapshotManifest(
     string Assembly,
     string ProjectPath,
     IReadOnlyList<SnapshotFile> Files,
-    IReadOnlyList<JsonElement> Flows)
+    IReadOnlyList<JsonElement> Flows) : IJsonRecord<SnapshotManifest>
 {
     public const string FileName = "snapshot.json";
     public const string FolderName = "flow-snapshot";
 
     public IReadOnlyList<FlowGraph> Graphs() => [.. Flows.Select(FlowGraph.Parse)];
 
-    public static SnapshotManifest Parse(ReadOnlySpan<byte> json) =>
-        JsonSerializer.Deserialize<SnapshotManifest>(json, DatastoreJson.Options) ?? throw new JsonException("empty snapshot manifest");
+    public static SnapshotManifest Parse(ReadOnlySpan<byte> json) => Json.Parse<SnapshotManifest>(json.ToArray());
+
+    /// <summary>The manifest is written by Flow.Build's task; the SDK only reads it.</summary>
+    public void Write(Utf8JsonWriter json) => throw new NotSupportedException("snapshot manifests are written by Flow.Build");
+
+    public static SnapshotManifest Read(JsonElement json) => new(
+        json.GetProperty("format").GetInt32(),
+        json.Text("sdkVersion"),
+        json.Text("assembly"),
+        json.Text("projectPath"),
+        [.. json.GetProperty("files").EnumerateArray().Select(f => new SnapshotFile(f.Text("path"), f.Text("sha"), f.GetProperty("size").GetInt64()))],
+        [.. json.GetProperty("flows").EnumerateArray().Select(f => f.Clone())]);
 }
 
 /// <summary>Imports code snapshots into the datastore file by file, and materializes them for execution.</summary>

@@ -12,8 +12,6 @@ public sealed record FlowGraph(
     IReadOnlyList<GraphStep> Steps,
     IReadOnlyList<GraphParameter> Parameters)
 {
-    private static JsonSerializerOptions Options => Datastore.DatastoreJson.Options;
-
     /// <summary>Gets a step by name, matched without regard to case.</summary>
     /// <param name="name">The step name.</param>
     /// <returns>The step, or null.</returns>
@@ -23,14 +21,50 @@ public sealed record FlowGraph(
     /// <summary>Parses the JSON form the generator embeds.</summary>
     /// <param name="json">The graph JSON.</param>
     /// <returns>The graph.</returns>
-    public static FlowGraph Parse(string json) =>
-        JsonSerializer.Deserialize<FlowGraph>(json, Options) ?? throw new JsonException("empty flow graph");
+    public static FlowGraph Parse(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return Parse(doc.RootElement);
+    }
 
     /// <summary>Parses the JSON form the generator embeds.</summary>
     /// <param name="json">The graph JSON.</param>
     /// <returns>The graph.</returns>
-    public static FlowGraph Parse(JsonElement json) =>
-        json.Deserialize<FlowGraph>(Options) ?? throw new JsonException("empty flow graph");
+    /// <remarks>Read by hand rather than with the serializer: every process of a run parses its graph at start-up.</remarks>
+    public static FlowGraph Parse(JsonElement json)
+    {
+        try
+        {
+            return new FlowGraph(
+                Text(json, "name") ?? throw new JsonException("a flow graph needs a name"),
+                Text(json, "description"),
+                [.. Items(json, "steps").Select(s => new GraphStep(
+                    Text(s, "name") ?? throw new JsonException("a step needs a name"),
+                    Text(s, "kind") ?? "linear",
+                    [.. Items(s, "next").Select(n => n.GetString() ?? string.Empty)],
+                    Text(s, "forEach"),
+                    Text(s, "description"),
+                    Text(s, "file"),
+                    s.TryGetProperty("line", out var line) && line.ValueKind == JsonValueKind.Number ? line.GetInt32() : 0))],
+                [.. Items(json, "parameters").Select(p => new GraphParameter(
+                    Text(p, "name") ?? throw new JsonException("a parameter needs a name"),
+                    Text(p, "option") ?? throw new JsonException("a parameter needs an option"),
+                    Text(p, "type") ?? "string",
+                    Text(p, "default"),
+                    p.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.True,
+                    Text(p, "help")))]);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new JsonException("malformed flow graph: " + e.Message, e);
+        }
+    }
+
+    private static string? Text(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static IEnumerable<JsonElement> Items(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array ? value.EnumerateArray() : [];
 
     /// <summary>The steps in the order a reader follows them: depth-first from Start, End last.</summary>
     public IReadOnlyList<GraphStep> Ordered()

@@ -25,7 +25,30 @@ internal sealed record TaskRequest(
     string Step,
     string TaskId,
     int Attempt,
-    IReadOnlyList<string> InputPaths);
+    IReadOnlyList<string> InputPaths) : IJsonRecord<TaskRequest>
+{
+    public void Write(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteString("datastore", Datastore);
+        json.WriteString("flow", Flow);
+        json.WriteString("runId", RunId);
+        json.WriteString("step", Step);
+        json.WriteString("taskId", TaskId);
+        json.WriteNumber("attempt", Attempt);
+        json.WriteTexts("inputPaths", InputPaths);
+        json.WriteEndObject();
+    }
+
+    public static TaskRequest Read(JsonElement json) => new(
+        json.Text("datastore"),
+        json.Text("flow"),
+        json.Text("runId"),
+        json.Text("step"),
+        json.Text("taskId"),
+        json.GetProperty("attempt").GetInt32(),
+        json.Texts("inputPaths"));
+}
 
 /// <summary>Executes one task attempt in the current process and finalizes it in the datastore.</summary>
 internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, FlowDefinition> flows)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Flow.Sdk.Datastore;
 
 namespace Flow.Sdk.Runtime;
@@ -26,10 +25,9 @@ internal static class WorkerProtocol
 
     public static string EndLine(string token, string taskId) => $"{Prefix(token)}end:{taskId}";
 
-    public static string Serialize(TaskRequest request) => JsonSerializer.Serialize(request, DatastoreJson.Options);
+    public static string Serialize(TaskRequest request) => System.Text.Encoding.UTF8.GetString(Json.Bytes(request));
 
-    public static TaskRequest Deserialize(string line) =>
-        JsonSerializer.Deserialize<TaskRequest>(line, DatastoreJson.Options) ?? throw new JsonException("empty task request");
+    public static TaskRequest Deserialize(string line) => Json.Parse<TaskRequest>(System.Text.Encoding.UTF8.GetBytes(line));
 }
 
 /// <summary>The worker side: runs the tasks it is sent, one at a time, until stdin closes.</summary>

@@ -27,14 +27,20 @@ internal sealed class ShowCommand(IConsole console, IFileSystem fs, WorkingDirec
         {
             throw new FlowException($"Unknown --format '{Format}': use text, dot or mermaid.");
         }
-        var record = new ProjectBuilder(FileSystem, Console).Ensure(ProjectPath, Configuration, force: false, Verbose);
+        Trace.Mark("show");
+        var project = ProjectPath;
+        Trace.Mark("located");
+        var record = new ProjectBuilder(FileSystem, Console).Ensure(project, Configuration, force: false, Verbose);
+        Trace.Mark("build record checked");
         var graph = ChooseFlow(record.Graphs(), Flow);
+        Trace.Mark("graph parsed");
         Console.Out.Write(Format switch
         {
             "dot" => GraphFormats.ToDot(graph),
             "mermaid" => GraphFormats.ToMermaid(graph),
             _ => GraphPrinter.ToText(graph),
         });
+        Trace.Mark("printed");
         return ExitCodes.Success;
     }
 }

@@ -1,6 +1,5 @@
 using System.IO.Abstractions;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Flow.Sdk.Graph;
 
 namespace Flow.Cli.Projects;
@@ -32,17 +31,31 @@ internal sealed record BuildRecord(
         }
         try
         {
-            var record = JsonSerializer.Deserialize(fs.File.ReadAllBytes(path), BuildRecordJson.Default.BuildRecord);
-            // An incomplete or foreign record is no record: the tool builds, and the build writes a whole one.
-            return record is { ProjectPath: not null, AssemblyPath: not null, SnapshotDirectory: not null, Snapshot: not null, Flows: not null, Inputs: not null, Directories: not null }
-                ? record
-                : null;
+            // Read with JsonDocument rather than the serializer: this is on the start-up path of every command,
+            // and the serializer's first use costs tens of milliseconds there.
+            using var doc = JsonDocument.Parse(fs.File.ReadAllBytes(path));
+            var root = doc.RootElement;
+            return new BuildRecord(
+                Text(root, "projectPath"),
+                Text(root, "configuration"),
+                Text(root, "assemblyPath"),
+                Text(root, "snapshotDirectory"),
+                Text(root, "snapshot"),
+                [.. Array(root, "flows").Select(f => f.Clone())],
+                [.. Array(root, "inputs").Select(i => new Input(Text(i, "path"), i.GetProperty("modified").GetInt64(), i.GetProperty("size").GetInt64()))],
+                [.. Array(root, "directories").Select(d => new Folder(Text(d, "path"), [.. Array(d, "entries").Select(e => e.GetString() ?? string.Empty)]))]);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
+            // An incomplete or foreign record is no record: the tool builds, and the build writes a whole one.
             return null;
         }
     }
+
+    private static string Text(JsonElement element, string name) =>
+        element.GetProperty(name).GetString() ?? throw new FormatException(name);
+
+    private static JsonElement.ArrayEnumerator Array(JsonElement element, string name) => element.GetProperty(name).EnumerateArray();
 
     public IReadOnlyList<FlowGraph> Graphs() => [.. Flows.Select(FlowGraph.Parse)];
 
@@ -92,9 +105,3 @@ internal sealed record BuildRecord(
     internal sealed record Folder(string Path, IReadOnlyList<string> Entries);
 }
 
-/// <summary>Source-generated JSON metadata for <see cref="BuildRecord"/>: the tool's start-up path stays free of reflection.</summary>
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
-[JsonSerializable(typeof(BuildRecord))]
-internal sealed partial class BuildRecordJson : JsonSerializerContext
-{
-}

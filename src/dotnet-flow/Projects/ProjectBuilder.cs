@@ -17,6 +17,7 @@ internal sealed class ProjectBuilder(IFileSystem fs, IConsole console)
     public BuildRecord Ensure(string projectPath, string configuration, bool force, bool verbose)
     {
         var record = BuildRecord.Read(fs, projectPath);
+        Trace.Mark("record read");
         var change = force ? "--build" : record is null ? "no previous build" : record.FirstChange(fs, configuration);
         if (change is null)
         {
