@@ -11,12 +11,15 @@ work=$(mktemp -d)
 # BENCH_KEEP=1 keeps the folder (tool, feed, project) for a closer look.
 trap 'dotnet build-server shutdown >/dev/null 2>&1 || true; if [ -z "${BENCH_KEEP:-}" ]; then rm -rf "$work"; else echo "kept $work"; fi' EXIT
 version="0.1.0-bench.$(date -u +%Y%m%d%H%M%S)"
-export NUGET_PACKAGES="$work/nuget" DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
+# Packs build into their own artifacts folder, so the repository's obj/ is left as it is.
 for project in src/Flow.Sdk/Flow.Sdk.csproj src/dotnet-flow/dotnet-flow.csproj templates/Flow.Templates.csproj; do
   MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 dotnet pack "$project" -c Release -nr:false -v:q -nologo \
-    "-p:Version=$version" "-p:PackageOutputPath=$work/feed/" >/dev/null
+    "-p:Version=$version" "-p:PackageOutputPath=$work/feed/" "-p:ArtifactsPath=$work/artifacts" >/dev/null
 done
+# The product under test restores into a throwaway package cache, so no earlier copy of a package is used.
+export NUGET_PACKAGES="$work/nuget"
 # Outside the repository: its nuget.config maps sources, which --add-source cannot be combined with.
 (cd "$work" && dotnet tool install dotnet-flow --tool-path "$work/tools" --add-source "$work/feed" --version "$version" >/dev/null)
 dotnet new install "$work/feed/Flow.Templates.$version.nupkg" --debug:custom-hive "$work/hive" >/dev/null

@@ -23,16 +23,20 @@ public static class Program
             // Unexpected arguments are reported by the commands themselves (one error line, exit 2), never by
             // McMaster's hint, which would go to stdout.
             var app = new CommandLineApplication<FlowCommand>(console, workingDirectory, throwOnUnexpectedArg: false);
-            app.Conventions.UseDefaultConventions().UseConstructorInjection(services);
-            // 'run --help' lists the flow's parameters (RunCommand prints them), so run takes no help option of its own.
-            foreach (var run in app.Commands.Where(c => c.Name == "run"))
-            {
-                foreach (var help in run.GetOptions().Where(o => o.LongName == "help").ToList())
-                {
-                    help.Inherited = false;
-                    run.Options.Remove(help);
-                }
-            }
+            Trace.Mark("app created");
+            // Only the conventions the commands use: each one reflects over every command at start-up, and
+            // start-up is most of the time of show and dump. No default help option: 'run --help' lists the flow's
+            // parameters (RunCommand prints them), and the other commands declare [HelpOption].
+            app.Conventions
+                .UseCommandAttribute()
+                .UseVersionOptionFromMemberAttribute()
+                .UseHelpOptionAttribute()
+                .UseOptionAttributes()
+                .UseArgumentAttributes()
+                .SetRemainingArgsPropertyOnModel()
+                .UseOnExecuteMethodFromModel()
+                .UseConstructorInjection(services)
+                .UseSubcommandAttributes();
             if (app.OptionHelp is { } rootHelp)
             {
                 rootHelp.Inherited = false;

@@ -30,9 +30,13 @@ public sealed class PackedProduct : IDisposable
         File.WriteAllText(_root.Combine("Directory.Build.props"), "<Project />");
         File.WriteAllText(_root.Combine("Directory.Build.targets"), "<Project />");
 
+        // The packs build into their own artifacts folder with the machine's package cache: sharing the
+        // repository's obj/ (its project.assets.json) with the test run's own builds would race.
+        var packEnvironment = new Dictionary<string, string?>(Environment) { ["NUGET_PACKAGES"] = null };
         foreach (var project in new[] { "src/Flow.Sdk/Flow.Sdk.csproj", "src/dotnet-flow/dotnet-flow.csproj", "templates/Flow.Templates.csproj" })
         {
-            Must(Dotnet(RepoRoot, "pack", Path.Combine(RepoRoot, project), "-c", "Release", "-nr:false", $"-p:Version={Version}", $"-p:PackageOutputPath={Feed}/"));
+            Must(ProcessRunner.Run(ProcessRunner.Dotnet, ["pack", Path.Combine(RepoRoot, project), "-c", "Release", "-nr:false", $"-p:Version={Version}",
+                $"-p:PackageOutputPath={Feed}/", $"-p:ArtifactsPath={_root.Combine("artifacts")}"], RepoRoot, packEnvironment, TimeSpan.FromMinutes(8)));
         }
         Must(Dotnet(_root.Path, "tool", "install", "dotnet-flow", "--tool-path", ToolPath, "--add-source", Feed, "--version", Version));
         Must(Dotnet(_root.Path, "new", "install", Path.Combine(Feed, $"Flow.Templates.{Version}.nupkg"), "--debug:custom-hive", Hive));

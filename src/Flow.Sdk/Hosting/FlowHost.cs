@@ -67,19 +67,26 @@ public static class FlowHost
         return ExitCodes.Success;
     }
 
-    internal static FlowDefinition ChooseFlow(IReadOnlyList<FlowDefinition> flows, string? name)
+    internal static FlowDefinition ChooseFlow(IReadOnlyList<FlowDefinition> flows, string? name) => Choose(flows, f => f.Name, name);
+
+    /// <summary>
+    /// The flow named by <c>--flow</c> (matched exactly, else without regard to case), or the project's only flow;
+    /// shared by the flow executable and the tool so that both answer alike.
+    /// </summary>
+    internal static T Choose<T>(IReadOnlyList<T> flows, Func<T, string> nameOf, string? name)
     {
+        var names = string.Join(", ", flows.Select(nameOf));
         if (name is not null)
         {
-            return flows.FirstOrDefault(f => f.Name == name)
-                ?? flows.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase))
-                ?? throw new FlowException($"No flow named {name} in this project; its flows are {string.Join(", ", flows.Select(f => f.Name))}.");
+            return flows.FirstOrDefault(f => nameOf(f) == name)
+                ?? flows.FirstOrDefault(f => string.Equals(nameOf(f), name, StringComparison.OrdinalIgnoreCase))
+                ?? throw new FlowException($"No flow named {name} in this project; its flows are {names}.");
         }
         return flows.Count switch
         {
             1 => flows[0],
             0 => throw new FlowException("This project defines no flow: add a partial class deriving from FlowSpec with [Step] methods."),
-            _ => throw new FlowException($"This project has several flows ({string.Join(", ", flows.Select(f => f.Name))}); choose one with --flow NAME."),
+            _ => throw new FlowException($"This project has several flows ({names}); choose one with --flow NAME."),
         };
     }
 

@@ -41,12 +41,15 @@ internal sealed class DumpCommand(IConsole console, IFileSystem fs, WorkingDirec
         }
         CheckPathspecSyntax();
         var projectPath = TryProject();
+        Trace.Mark("project located");
         var store = FlowDatastore.Open(FileSystem, DatastoreRoot(projectPath), create: false);
         var (flowName, runId, stepName, taskId) = ParsePathspec(store, projectPath);
+        Trace.Mark("pathspec resolved");
 
         var run = FlowClient.GetFlow(store, flowName).GetRun(runId);
         var step = run[stepName];
         var tasks = taskId is null ? [.. step.Tasks] : new List<TaskInfo> { step[taskId] };
+        Trace.Mark("tasks found");
         var include = Include?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
         if (include is not null && tasks.Count > 0)
         {
@@ -65,6 +68,7 @@ internal sealed class DumpCommand(IConsole console, IFileSystem fs, WorkingDirec
         {
             WriteText(tasks, include);
         }
+        Trace.Mark("printed");
         return ExitCodes.Success;
     }
 

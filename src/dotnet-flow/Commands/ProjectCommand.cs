@@ -3,6 +3,7 @@ using Flow.Cli.Projects;
 using Flow.Sdk;
 using Flow.Sdk.Datastore;
 using Flow.Sdk.Graph;
+using Flow.Sdk.Hosting;
 using McMaster.Extensions.CommandLineUtils;
 
 namespace Flow.Cli.Commands;
@@ -43,15 +44,5 @@ internal abstract class ProjectCommand(IConsole console, IFileSystem fs, Working
         DatastoreLocator.Locate(FileSystem, Datastore is null ? null : FileSystem.Path.GetFullPath(Datastore, WorkingDirectory),
             projectPath is null ? WorkingDirectory : FileSystem.Path.GetDirectoryName(projectPath)!);
 
-    protected static FlowGraph ChooseFlow(IReadOnlyList<FlowGraph> flows, string? name)
-    {
-        if (name is not null)
-        {
-            return flows.FirstOrDefault(f => f.Name == name)
-                ?? flows.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase))
-                ?? throw new FlowException($"No flow named {name} in this project; its flows are {string.Join(", ", flows.Select(f => f.Name))}.");
-        }
-        return flows.Count == 1 ? flows[0]
-            : throw new FlowException($"This project has several flows ({string.Join(", ", flows.Select(f => f.Name))}); choose one with --flow NAME.");
-    }
+    protected static FlowGraph ChooseFlow(IReadOnlyList<FlowGraph> flows, string? name) => FlowHost.Choose(flows, f => f.Name, name);
 }
