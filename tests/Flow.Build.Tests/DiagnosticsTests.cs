@@ -614,9 +614,57 @@ public class DiagnosticsTests
     {
         var descriptors = typeof(Flow.Build.Generator.Diagnostics).GetFields().Select(f => f.GetValue(null)).OfType<DiagnosticDescriptor>().ToList();
 
-        descriptors.Select(d => d.Id).ShouldBe([.. Enumerable.Range(1, 17).Select(i => $"FLOW{i:0000}"), "FLOW0099"], ignoreOrder: true);
+        descriptors.Select(d => d.Id).ShouldBe([.. Enumerable.Range(1, 19).Select(i => $"FLOW{i:0000}"), "FLOW0099"], ignoreOrder: true);
         descriptors.ShouldAllBe(d => d.DefaultSeverity == DiagnosticSeverity.Error && d.IsEnabledByDefault);
         descriptors.ShouldAllBe(d => d.HelpLinkUri == "docs/diagnostics.md#" + d.Id.ToLowerInvariant());
     }
 
+
+    [Fact]
+    public void An_overloaded_step_fails_with_FLOW0019_at_the_second_declaration()
+    {
+        ShouldFailWith("""
+            using Flow.Sdk;
+
+            public partial class TestFlow : FlowSpec
+            {
+                [Step]
+                public void Start() => Next(End);
+
+                [Step]
+                public void Start(int again) { }
+
+                [Step]
+                public void End() { }
+            }
+            """, ("FLOW0019", "void Start(int again)"));
+    }
+
+    [Fact]
+    public void Two_flows_with_one_class_name_fail_with_FLOW0018()
+    {
+        var (_, diagnostics) = Diagnose("""
+            using Flow.Sdk;
+
+            namespace A
+            {
+                public partial class TrainFlow : FlowSpec
+                {
+                    [Step] public void Start() => Next(End);
+                    [Step] public void End() { }
+                }
+            }
+
+            namespace B
+            {
+                public partial class TrainFlow : FlowSpec
+                {
+                    [Step] public void Start() => Next(End);
+                    [Step] public void End() { }
+                }
+            }
+            """);
+
+        diagnostics.Select(d => d.Id).ShouldBe(["FLOW0018"]);
+    }
 }

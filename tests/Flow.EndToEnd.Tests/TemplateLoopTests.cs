@@ -75,7 +75,8 @@ public sealed partial class TemplateLoopTests(PackedProduct product)
     {
         var dir = product.NewProject("Hello");
 
-        var run = product.Flow(dir, "run", "--name", "Ada");
+        // The tool's own options may follow the flow's: --project after --name still names the project.
+        var run = product.Flow(product.Root, "run", "--name", "Ada", "--project", dir);
 
         run.ExitCode.ShouldBe(0, run.ToString());
         run.Stdout.ShouldContain("Hello, Ada!");

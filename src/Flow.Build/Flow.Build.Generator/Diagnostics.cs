@@ -27,5 +27,7 @@ internal static class Diagnostics
     public static readonly DiagnosticDescriptor DuplicateParameter = Error("FLOW0015", "Duplicate parameter name", "Parameters {0} and {1} both use the option --{2}");
     public static readonly DiagnosticDescriptor StepOutsideFlow = Error("FLOW0016", "Step outside a flow", "[Step] method {0} is in {1}, which does not derive from Flow.Sdk.FlowSpec");
     public static readonly DiagnosticDescriptor NotConcrete = Error("FLOW0017", "Flow class must be concrete", "Flow {0} must be a non-abstract, non-generic class with a public parameterless constructor");
+    public static readonly DiagnosticDescriptor DuplicateFlowName = Error("FLOW0018", "Two flows with one name", "Flows {0} and {1} have the same name; runs are stored by flow name, so rename one");
+    public static readonly DiagnosticDescriptor OverloadedStep = Error("FLOW0019", "Overloaded step", "Step {0} is declared more than once; steps are named by their method name, so give each its own name");
     public static readonly DiagnosticDescriptor NotYetSupported = Error("FLOW0099", "Graph shape not supported yet", "Step {0} is a {1}; this version of dotnet flow runs linear flows only (splits, joins, foreach and switches come in the next version)");
 }

@@ -78,8 +78,16 @@ public sealed class FlowGenerator : IIncrementalGenerator
                     spc.AddSource(flow.FullName.Replace("global::", string.Empty) + ".Flow.g.cs", FlowEmitter.FlowSource(flow));
                 }
             }
+            var clashes = models.GroupBy(m => m.ClassName).Where(g => g.Count() > 1).ToList();
+            foreach (var clash in clashes)
+            {
+                foreach (var flow in clash.Skip(1))
+                {
+                    spc.ReportDiagnostic(Diagnostic.Create(Diagnostics.DuplicateFlowName, flow.Where.ToLocation(), clash.First().FullName, flow.FullName));
+                }
+            }
             var valid = models.Where(m => !m.HasErrors).ToList();
-            if (valid.Count > 0 && valid.Count == models.Count)
+            if (valid.Count > 0 && valid.Count == models.Count && clashes.Count == 0)
             {
                 spc.AddSource("Flow.Sdk.Generated.FlowEntryPoint.g.cs", FlowEmitter.EntryPoint(valid, main));
             }

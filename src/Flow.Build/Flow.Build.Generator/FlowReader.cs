@@ -71,6 +71,11 @@ internal static class FlowReader
         var stepMethods = type.GetMembers().OfType<IMethodSymbol>()
             .Where(m => m.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == StepAttributeName))
             .ToList();
+        foreach (var overload in stepMethods.GroupBy(m => m.Name).Where(g => g.Count() > 1).SelectMany(g => g.Skip(1)))
+        {
+            Report(Diagnostics.OverloadedStep, overload.Locations[0], overload.Name);
+        }
+        stepMethods = [.. stepMethods.GroupBy(m => m.Name).Select(g => g.First())];
         var stepNames = new HashSet<string>(stepMethods.Select(m => m.Name), StringComparer.Ordinal);
 
         var artifacts = ReadArtifacts(type, Report);
@@ -103,7 +108,8 @@ internal static class FlowReader
             new EquatableArray<ArtifactModel>(artifacts),
             new EquatableArray<ParameterModel>(parameters),
             new EquatableArray<FoundDiagnostic>(diagnostics),
-            canEmit);
+            canEmit,
+            classSpot);
     }
 
     /// <summary>A source path relative to the project folder (matched at a folder boundary), else the file name.</summary>

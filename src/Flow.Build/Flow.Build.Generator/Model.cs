@@ -80,7 +80,8 @@ internal sealed record FlowModel(
     EquatableArray<ArtifactModel> Artifacts,
     EquatableArray<ParameterModel> Parameters,
     EquatableArray<FoundDiagnostic> Diagnostics,
-    bool CanEmitArtifacts)
+    bool CanEmitArtifacts,
+    SourceSpot Where)
 {
     public bool HasErrors => Diagnostics.Count > 0;
 }

@@ -43,6 +43,12 @@ public sealed class CreateFlowSnapshot : Microsoft.Build.Utilities.Task
     /// <summary>Gets or sets the folders of intermediate and output files, whose files are never sources.</summary>
     public string[] ExcludedDirectories { get; set; } = [];
 
+    /// <summary>
+    /// Gets or sets when the build started (UTC ticks, from evaluation). An input written after that may have been
+    /// saved while the compiler ran: it is recorded as changed, so the next <c>dotnet flow run</c> builds again.
+    /// </summary>
+    public long BuildStartedTicks { get; set; }
+
     /// <summary>Gets or sets the build configuration, recorded for the tool.</summary>
     public string Configuration { get; set; } = string.Empty;
 
@@ -95,10 +101,11 @@ public sealed class CreateFlowSnapshot : Microsoft.Build.Utilities.Task
             .Select(f => ("bin/" + Relative(outputDir, f), f)));
         files.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
 
+        // Streamed: a data file among the project's items is hashed and archived without being held in memory.
         var entries = files.Select(f =>
         {
-            var bytes = File.ReadAllBytes(f.FullPath);
-            return (f.Name, Bytes: bytes, Sha: Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant());
+            using var stream = File.OpenRead(f.FullPath);
+            return (f.Name, f.FullPath, Size: stream.Length, Sha: Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant());
         }).ToList();
 
         var manifest = WriteManifest(entries, flows, Relative(sourceRoot, Path.GetFullPath(ProjectPath)), Path.GetFileName(AssemblyPath), SdkVersion(outputDir));
@@ -115,12 +122,8 @@ public sealed class CreateFlowSnapshot : Microsoft.Build.Utilities.Task
             {
                 foreach (var entry in entries)
                 {
-                    var tarEntry = new PaxTarEntry(TarEntryType.RegularFile, entry.Name)
-                    {
-                        DataStream = new MemoryStream(entry.Bytes, writable: false),
-                        ModificationTime = DateTimeOffset.UnixEpoch,
-                    };
-                    writer.WriteEntry(tarEntry);
+                    using var data = File.OpenRead(entry.FullPath);
+                    writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, entry.Name) { DataStream = data, ModificationTime = DateTimeOffset.UnixEpoch });
                 }
             }
             File.Move(temp, archive, overwrite: true);
@@ -132,7 +135,7 @@ public sealed class CreateFlowSnapshot : Microsoft.Build.Utilities.Task
         }
 
         Directory.CreateDirectory(buildRecordDir);
-        File.WriteAllBytes(Path.Combine(buildRecordDir, "build.json"), BuildRecord(projectDir, outputDir, hash, flows, sources));
+        WriteIfChanged(Path.Combine(buildRecordDir, "build.json"), BuildRecord(projectDir, outputDir, hash, flows, sources));
         Log.LogMessage(MessageImportance.Normal, "Flow code snapshot {0} ({1} files) in {2}", hash[..12], entries.Count, snapshotDir);
     }
 
@@ -203,16 +206,19 @@ public sealed class CreateFlowSnapshot : Microsoft.Build.Utilities.Task
 
     private static string Relative(string root, string path) => Path.GetRelativePath(root, path).Replace('\\', '/');
 
+    /// <summary>Replaces the file atomically (temp file, then rename), so a run starting meanwhile reads a whole manifest.</summary>
     private static void WriteIfChanged(string path, byte[] bytes)
     {
         if (File.Exists(path) && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes))
         {
             return;
         }
-        File.WriteAllBytes(path, bytes);
+        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        File.WriteAllBytes(temp, bytes);
+        File.Move(temp, path, overwrite: true);
     }
 
-    private static byte[] WriteManifest(List<(string Name, byte[] Bytes, string Sha)> entries, List<string> flows, string projectPath, string assembly, string sdkVersion)
+    private static byte[] WriteManifest(List<(string Name, string FullPath, long Size, string Sha)> entries, List<string> flows, string projectPath, string assembly, string sdkVersion)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
@@ -228,7 +234,7 @@ public sealed class CreateFlowSnapshot : Microsoft.Build.Utilities.Task
                 json.WriteStartObject();
                 json.WriteString("path", entry.Name);
                 json.WriteString("sha", entry.Sha);
-                json.WriteNumber("size", entry.Bytes.LongLength);
+                json.WriteNumber("size", entry.Size);
                 json.WriteEndObject();
             }
             json.WriteEndArray();
@@ -272,9 +278,10 @@ public sealed class CreateFlowSnapshot : Microsoft.Build.Utilities.Task
             foreach (var input in inputs)
             {
                 var info = new FileInfo(input);
+                var modified = info.LastWriteTimeUtc.Ticks;
                 json.WriteStartObject();
                 json.WriteString("path", input);
-                json.WriteNumber("modified", info.LastWriteTimeUtc.Ticks);
+                json.WriteNumber("modified", BuildStartedTicks > 0 && modified > BuildStartedTicks ? -1 : modified);
                 json.WriteNumber("size", info.Length);
                 json.WriteEndObject();
             }

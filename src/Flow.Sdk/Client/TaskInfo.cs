@@ -41,6 +41,23 @@ public sealed class TaskInfo
     /// <summary>Gets the number of the latest attempt, from 0.</summary>
     public int Attempt => Latest.Attempt;
 
+    /// <summary>
+    /// Gets the latest attempt's state: <c>succeeded</c>, <c>failed</c>, <c>running</c> while its heartbeat is
+    /// fresh, or <c>died</c> when it was never finalized and its heartbeat stopped (its process is gone).
+    /// </summary>
+    public string Status
+    {
+        get
+        {
+            if (Latest.Done is { } done)
+            {
+                return done.Status;
+            }
+            var heartbeat = _store.FileSystem.FileInfo.New(_store.FileSystem.Path.Combine(AttemptDir(Attempt), "heartbeat"));
+            return heartbeat.Exists && DateTime.UtcNow - heartbeat.LastWriteTimeUtc < TimeSpan.FromSeconds(30) ? "running" : "died";
+        }
+    }
+
     /// <summary>Gets a value indicating whether the latest attempt is finalized.</summary>
     public bool Finished => Latest.Done is not null;
 

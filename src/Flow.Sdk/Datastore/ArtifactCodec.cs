@@ -44,7 +44,8 @@ internal static class ArtifactCodec
     {
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         WriteIndented = false,
-        IncludeFields = false,
+        // Public fields are values too: a tuple (double, double) or a struct with fields must not be stored as {}.
+        IncludeFields = true,
         Converters = { new CanonicalCollectionsConverterFactory() },
     };
 

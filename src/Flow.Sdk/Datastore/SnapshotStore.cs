@@ -60,7 +60,15 @@ internal sealed class SnapshotStore(FlowDatastore store)
         }
         var manifestBytes = _fs.File.ReadAllBytes(manifestPath);
         var hash = BlobStore.Hash(manifestBytes);
-        var manifest = SnapshotManifest.Parse(manifestBytes);
+        SnapshotManifest manifest;
+        try
+        {
+            manifest = SnapshotManifest.Parse(manifestBytes);
+        }
+        catch (JsonException e)
+        {
+            throw new FlowException($"The code snapshot manifest {manifestPath} is unreadable ({e.Message}); rebuild the project.", ExitCodes.Failure, e);
+        }
         if (store.Blobs.Exists(hash))
         {
             return (hash, manifest);
@@ -70,6 +78,10 @@ internal sealed class SnapshotStore(FlowDatastore store)
         if (missing.Count > 0)
         {
             var archive = _fs.Path.Combine(snapshotDir, hash + ".tar");
+            if (!_fs.File.Exists(archive))
+            {
+                throw new FlowException($"The code snapshot {archive} is missing (a build replaced it meanwhile?); run again.", ExitCodes.Failure);
+            }
             using var stream = _fs.File.OpenRead(archive);
             using var reader = new TarReader(stream);
             while (reader.GetNextEntry() is { } entry)
@@ -116,6 +128,11 @@ internal sealed class SnapshotStore(FlowDatastore store)
         }
         _fs.File.WriteAllText(_fs.Path.Combine(temp, ".complete"), hash);
         _fs.Directory.CreateDirectory(_fs.Path.GetDirectoryName(dir)!);
+        if (_fs.Directory.Exists(dir) && !_fs.File.Exists(_fs.Path.Combine(dir, ".complete")))
+        {
+            // Left by an interrupted materialization before .complete marked whole folders (derivable: redo it).
+            _fs.Directory.Delete(dir, recursive: true);
+        }
         try
         {
             _fs.Directory.Move(temp, dir);

@@ -14,8 +14,8 @@ namespace Flow.Sdk.Hosting;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class FlowHost
 {
-    private static readonly string[] s_runOptionsWithValue = ["flow", "datastore", "max-workers", "max-num-splits", "tag", "run-id-file", "project", "configuration"];
-    private static readonly string[] s_runFlags = ["verbose", "help", "build", "h"];
+    private static readonly string[] s_runOptionsWithValue = ["flow", "datastore", "max-workers", "max-num-splits", "tag", "run-id-file"];
+    private static readonly string[] s_runFlags = ["verbose", "help", "h"];
 
     /// <summary>Runs the command given in <paramref name="args"/> against the flows of this project.</summary>
     /// <param name="args">The command line.</param>
@@ -33,6 +33,11 @@ public static class FlowHost
         {
             Console.Error.WriteLine(verbose ? e.ToString() : "error: " + e.Message);
             return e.ExitCode;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or NotSupportedException or System.Text.Json.JsonException)
+        {
+            Console.Error.WriteLine(verbose ? e.ToString() : $"error: {e.GetType().Name}: {e.Message} (rerun with --verbose for details)");
+            return ExitCodes.Failure;
         }
     }
 
@@ -94,7 +99,13 @@ public static class FlowHost
     {
         var options = CommandLine.Parse(args, ["flow", "format"], ["help", "verbose", "h"]);
         var flow = ChooseFlow(flows, options.Value("flow"));
-        Console.Write(GraphPrinter.ToText(flow.Graph));
+        Console.Write(options.Value("format") switch
+        {
+            null or "text" => GraphPrinter.ToText(flow.Graph),
+            "dot" => GraphFormats.ToDot(flow.Graph),
+            "mermaid" => GraphFormats.ToMermaid(flow.Graph),
+            var other => throw new FlowException($"Unknown --format '{other}': use text, dot or mermaid."),
+        });
         return ExitCodes.Success;
     }
 
@@ -136,11 +147,30 @@ public static class FlowHost
             throw new FlowException($"The code snapshot next to this executable has no flow {flow.Name}; rebuild the project.", ExitCodes.Failure);
         }
         var codeDir = snapshots.Materialize(hash, manifest);
-        var runId = store.CreateRun(flow.Name, DateTimeOffset.UtcNow);
-        var orchestrator = new Orchestrator(fs, store, flow.Graph, runId, Path.Combine(codeDir, manifest.Assembly), maxWorkers);
-        orchestrator.Prestart();
+
+        // Everything that can still be refused is checked before the run exists.
+        Dictionary<string, ArtifactRef> parameters;
         try
         {
+            parameters = ParameterBinder.Store(store, flow, values);
+        }
+        catch (Exception e) when (e is NotSupportedException or System.Text.Json.JsonException or InvalidOperationException)
+        {
+            throw new FlowException($"A parameter of {flow.Name} cannot be stored: {e.Message}", ExitCodes.Usage, e);
+        }
+        var runIdFile = options.Value("run-id-file") is { } file ? Path.GetFullPath(file) : null;
+        if (runIdFile is not null && !Directory.Exists(Path.GetDirectoryName(runIdFile)))
+        {
+            throw new FlowException($"--run-id-file {runIdFile}: its folder does not exist.");
+        }
+
+        var runId = store.CreateRun(flow.Name, DateTimeOffset.UtcNow);
+        var heartbeatPath = store.RunHeartbeatPath(flow.Name, runId);
+        TryTouch(heartbeatPath);
+        var orchestrator = new Orchestrator(fs, store, flow.Graph, runId, Path.Combine(codeDir, manifest.Assembly), maxWorkers);
+        try
+        {
+            orchestrator.Prestart();
             store.WriteRun(new RunRecord(
                 flow.Name,
                 runId,
@@ -149,10 +179,10 @@ public static class FlowHost
                 hash,
                 SdkInfo.Version,
                 fs.Directory.GetCurrentDirectory(),
-                ParameterBinder.Store(store, flow, values),
+                parameters,
                 [$"user:{SdkInfo.User}", "runtime:local", $"sdk_version:{SdkInfo.Version}"]));
             store.WriteTags(flow.Name, runId, tags);
-            if (options.Value("run-id-file") is { } runIdFile)
+            if (runIdFile is not null)
             {
                 File.WriteAllText(runIdFile, runId);
             }
@@ -165,7 +195,6 @@ public static class FlowHost
                 cancel.Cancel();
             };
             Console.CancelKeyPress += onCancel;
-            var heartbeatPath = store.RunHeartbeatPath(flow.Name, runId);
             using var heartbeat = new Timer(_ => TryTouch(heartbeatPath), null, TimeSpan.Zero, TimeSpan.FromSeconds(5));
             string? failure;
             try
@@ -184,6 +213,12 @@ public static class FlowHost
             }
             Console.Error.WriteLine($"Run {runId} of {flow.Name} failed: {failure}.");
             return ExitCodes.Failure;
+        }
+        catch (Exception e) when (store.ReadRunEnd(flow.Name, runId) is null)
+        {
+            // Whatever stopped the orchestrator, the run is recorded as failed, never left looking alive.
+            store.WriteRunEnd(flow.Name, runId, new RunEndRecord("failed", DateTimeOffset.UtcNow, e.Message));
+            throw;
         }
         finally
         {

@@ -40,7 +40,7 @@ internal sealed class Orchestrator(
             while (failure is null && queue.Count > 0 && running.Count < maxWorkers)
             {
                 var (step, inputs) = queue.Dequeue();
-                var next = _idle.Count > 0 ? _idle.Pop() : StartWorker();
+                var next = TakeIdleWorker() ?? StartWorker();
                 running.Add(LaunchAsync(next, step, inputs), next);
             }
             var first = await Task.WhenAny(running.Keys.Cast<Task>().Append(cancelled));
@@ -51,7 +51,11 @@ internal sealed class Orchestrator(
                 {
                     busy.Kill();
                 }
-                await Task.WhenAll(running.Keys);
+                foreach (var (killedStep, killedTask, _) in await Task.WhenAll(running.Keys))
+                {
+                    store.FinishAttempt(store.AttemptDir(graph.Name, runId, killedStep, killedTask, 0), new AttemptDoneRecord(
+                        AttemptDoneRecord.Failed, DateTimeOffset.UtcNow, new Dictionary<string, ArtifactRef>(), [], new ErrorRecord("Interrupted", "the run was interrupted (Ctrl-C)", null)));
+                }
                 break;
             }
             var finishedTask = (Task<(string Step, string TaskId, TaskOutcome Outcome)>)first;
@@ -109,9 +113,25 @@ internal sealed class Orchestrator(
         return (step, taskId, outcome);
     }
 
+    /// <summary>An idle worker that is still alive; one that died while idle is dropped.</summary>
+    private WorkerProcess? TakeIdleWorker()
+    {
+        while (_idle.Count > 0)
+        {
+            var worker = _idle.Pop();
+            if (!worker.HasExited)
+            {
+                return worker;
+            }
+            _all.Remove(worker);
+            worker.Dispose();
+        }
+        return null;
+    }
+
     private WorkerProcess StartWorker()
     {
-        var worker = WorkerProcess.Start(_dotnet, workerAssembly, fs.Directory.GetCurrentDirectory());
+        var worker = WorkerProcess.Start(_dotnet, workerAssembly, fs.Directory.GetCurrentDirectory(), store.Root);
         _all.Add(worker);
         return worker;
     }

@@ -113,7 +113,7 @@ internal static class ParameterBinder
         {
             return JsonSerializer.Deserialize(json, type, ArtifactCodec.ValueOptions);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or NotSupportedException)
         {
             throw new FlowException($"Parameter --{parameter.Option}{source}: not valid JSON for {parameter.Type} ({e.Message}).");
         }

@@ -59,7 +59,16 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
     public async Task<AttemptDoneRecord> RunAsync(TaskRequest request)
     {
         var store = FlowDatastore.Open(fs, request.Datastore, create: false);
+        if (store.ReadRun(request.Flow, request.RunId) is null)
+        {
+            throw new FlowException($"No run {request.Flow}/{request.RunId} in {store.Root}; a task runs only inside a run that exists.");
+        }
         var attemptDir = store.AttemptDir(request.Flow, request.RunId, request.Step, request.TaskId, request.Attempt);
+        if (store.ReadAttemptDone(attemptDir) is { } finished)
+        {
+            // An attempt is immutable once finalized: running it again would change nothing a reader trusts.
+            return finished;
+        }
         try
         {
             return await RunAttemptAsync(store, attemptDir, request);

@@ -29,6 +29,7 @@ internal sealed class WorkerProcess : IDisposable
     private string? _status;
     private bool _stdoutDone;
     private bool _stderrDone;
+    private bool _exited;
 
     private WorkerProcess(Process process, string token)
     {
@@ -40,7 +41,7 @@ internal sealed class WorkerProcess : IDisposable
 
     public int Pid => _process.Id;
 
-    public static WorkerProcess Start(string dotnetHost, string assemblyPath, string workingDirectory)
+    public static WorkerProcess Start(string dotnetHost, string assemblyPath, string workingDirectory, string datastore)
     {
         var token = Guid.NewGuid().ToString("N");
         var start = new ProcessStartInfo(dotnetHost)
@@ -55,7 +56,17 @@ internal sealed class WorkerProcess : IDisposable
         start.ArgumentList.Add(assemblyPath);
         start.ArgumentList.Add(WorkerProtocol.WorkerCommand);
         start.Environment[WorkerProtocol.TokenVariable] = token;
-        var process = Process.Start(start) ?? throw new FlowException($"Could not start a worker process ({dotnetHost} exec {assemblyPath}).", ExitCodes.Failure);
+        // A step that reads other runs through FlowClient finds this run's datastore, wherever the run started.
+        start.Environment[Datastore.DatastoreLocator.EnvironmentVariable] = datastore;
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new InvalidOperationException("no process");
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            throw new FlowException($"Could not start a worker process ({dotnetHost} exec {assemblyPath}): {e.Message}.", ExitCodes.Failure, e);
+        }
         return new WorkerProcess(process, token);
     }
 
@@ -65,6 +76,12 @@ internal sealed class WorkerProcess : IDisposable
         var pending = new TaskCompletionSource<TaskOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gate)
         {
+            if (_exited)
+            {
+                // The worker died while idle: nothing would ever answer this task.
+                pending.SetResult(new TaskOutcome(null, SafeExitCode()));
+                return pending.Task;
+            }
             _output = output;
             _pending = pending;
             _status = null;
@@ -82,7 +99,28 @@ internal sealed class WorkerProcess : IDisposable
         return pending.Task;
     }
 
-    public bool HasExited => _process.HasExited;
+    public bool HasExited
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _exited;
+            }
+        }
+    }
+
+    private int? SafeExitCode()
+    {
+        try
+        {
+            return _process.HasExited ? _process.ExitCode : null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
 
     public void Kill()
     {
@@ -139,10 +177,18 @@ internal sealed class WorkerProcess : IDisposable
         {
             return;
         }
-        await _process.WaitForExitAsync();
+        try
+        {
+            await _process.WaitForExitAsync();
+        }
+        catch (InvalidOperationException)
+        {
+            // Disposed meanwhile: the orchestrator is shutting the worker down.
+        }
         lock (_gate)
         {
-            _pending?.TrySetResult(new TaskOutcome(null, _process.ExitCode));
+            _exited = true;
+            _pending?.TrySetResult(new TaskOutcome(null, SafeExitCode()));
             _pending = null;
             _output = null;
         }

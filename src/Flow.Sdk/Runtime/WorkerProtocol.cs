@@ -37,6 +37,8 @@ internal static class WorkerLoop
     {
         var token = Environment.GetEnvironmentVariable(WorkerProtocol.TokenVariable) ?? string.Empty;
         using var input = new StreamReader(Console.OpenStandardInput());
+        // stdin is the control channel: a step that reads the console gets end of input, never a task request.
+        Console.SetIn(TextReader.Null);
         var controlOut = Console.Out;
         var controlErr = Console.Error;
         while (await input.ReadLineAsync() is { } line)

@@ -144,8 +144,7 @@ internal sealed class DumpCommand(IConsole console, IFileSystem fs, WorkingDirec
         var text = new StringBuilder();
         foreach (var task in tasks)
         {
-            text.Append(task.Pathspec).Append(" (attempt ").Append(task.Attempt).Append(", ")
-                .Append(task.Finished ? task.Successful ? "succeeded" : "failed" : "running").AppendLine(")");
+            text.Append(task.Pathspec).Append(" (attempt ").Append(task.Attempt).Append(", ").Append(task.Status).AppendLine(")");
             foreach (var artifact in task.Artifacts.Where(a => include is null || include.Contains(a.Name)))
             {
                 text.Append("  ").Append(artifact.Name).Append(" [").Append(artifact.Type).Append(", ").Append(artifact.Size).Append(" bytes] = ");

@@ -20,9 +20,37 @@ internal sealed class RunCommand(IConsole console, IFileSystem fs, WorkingDirect
     [Option("-c|--configuration <NAME>", Description = "The build configuration (default Debug).")]
     public string Configuration { get; set; } = "Debug";
 
+    /// <summary>
+    /// Takes the tool's own options out of the arguments McMaster left over: it stops parsing at the first option
+    /// it does not know (a flow parameter), so <c>run --name Ada --build</c> would otherwise lose <c>--build</c>.
+    /// </summary>
+    private List<string> FlowArguments()
+    {
+        var rest = new List<string>();
+        for (var i = 0; i < RemainingArguments.Length; i++)
+        {
+            var arg = RemainingArguments[i];
+            var (name, inline) = arg.StartsWith("--", StringComparison.Ordinal) && arg.Contains('=', StringComparison.Ordinal)
+                ? (arg[..arg.IndexOf('=', StringComparison.Ordinal)], arg[(arg.IndexOf('=', StringComparison.Ordinal) + 1)..])
+                : (arg, null);
+            string Value() => inline ?? (i + 1 < RemainingArguments.Length ? RemainingArguments[++i] : throw new FlowException($"Option {name} needs a value."));
+            switch (name)
+            {
+                case "--project": Project = Value(); break;
+                case "--datastore": Datastore = Value(); break;
+                case "-c" or "--configuration": Configuration = Value(); break;
+                case "--build": ForceBuild = true; break;
+                case "--verbose": Verbose = true; break;
+                default: rest.Add(arg); break;
+            }
+        }
+        return rest;
+    }
+
     public int OnExecute()
     {
-        var wantsHelp = RemainingArguments.Contains("--help") || RemainingArguments.Contains("-h");
+        var flowArguments = FlowArguments();
+        var wantsHelp = flowArguments.Contains("--help") || flowArguments.Contains("-h");
         string project;
         try
         {
@@ -38,7 +66,7 @@ internal sealed class RunCommand(IConsole console, IFileSystem fs, WorkingDirect
         var record = builder.Ensure(project, Configuration, ForceBuild, Verbose);
         if (wantsHelp)
         {
-            var flow = ChooseFlow(record.Graphs(), FlowHostHelp.FlowOption(RemainingArguments));
+            var flow = ChooseFlow(record.Graphs(), FlowHostHelp.FlowOption(flowArguments));
             Console.Out.Write(FlowHostHelp.RunHelp(flow));
             return ExitCodes.Success;
         }
@@ -49,7 +77,7 @@ internal sealed class RunCommand(IConsole console, IFileSystem fs, WorkingDirect
         start.ArgumentList.Add("run");
         start.ArgumentList.Add("--datastore");
         start.ArgumentList.Add(DatastoreRoot(project));
-        foreach (var arg in RemainingArguments)
+        foreach (var arg in flowArguments)
         {
             start.ArgumentList.Add(arg);
         }

@@ -140,15 +140,32 @@ public sealed class DumpCommandTests : IDisposable
     }
 
     [Fact]
-    public void Dump_UnfinishedTask_IsRunningWithoutArtifacts()
+    public void Dump_UnfinishedTask_WithAFreshHeartbeat_IsRunningWithoutArtifacts()
     {
         var store = _scenario.Store;
-        store.StartAttempt(store.AttemptDir(DatastoreScenario.FlowName, _run, "Slow", "2", 0), new AttemptStartRecord(DatastoreScenario.Time(3), []));
+        var attempt = store.AttemptDir(DatastoreScenario.FlowName, _run, "Slow", "2", 0);
+        store.StartAttempt(attempt, new AttemptStartRecord(DatastoreScenario.Time(3), []));
+        File.WriteAllBytes(Path.Combine(attempt, "heartbeat"), []);
 
         var result = _scenario.Run("dump", $"HelloFlow/{_run}/Slow");
 
         result.ExitCode.ShouldBe(ExitCodes.Success, result.ToString());
         result.Output.ShouldBe($"HelloFlow/{_run}/Slow/2 (attempt 0, running)\n");
+    }
+
+    [Fact]
+    public void Dump_UnfinishedTask_WhoseHeartbeatStopped_HasDied()
+    {
+        var store = _scenario.Store;
+        var attempt = store.AttemptDir(DatastoreScenario.FlowName, _run, "Slow", "2", 0);
+        store.StartAttempt(attempt, new AttemptStartRecord(DatastoreScenario.Time(3), []));
+        File.WriteAllBytes(Path.Combine(attempt, "heartbeat"), []);
+        File.SetLastWriteTimeUtc(Path.Combine(attempt, "heartbeat"), DateTime.UtcNow.AddMinutes(-5));
+
+        var result = _scenario.Run("dump", $"HelloFlow/{_run}/Slow");
+
+        result.ExitCode.ShouldBe(ExitCodes.Success, result.ToString());
+        result.Output.ShouldBe($"HelloFlow/{_run}/Slow/2 (attempt 0, died)\n");
     }
 
     [Fact]
