@@ -27,6 +27,8 @@ public sealed class FailureTests(PackedProduct product)
         stored.Successful.ShouldBeFalse();
         stored["Start"].Task.Successful.ShouldBeTrue();
         stored["Explode"].Task.Successful.ShouldBeFalse();
+        stored["Explode"].Successful.ShouldBeFalse();
+        stored["Explode"].Task.Status.ShouldBe("failed");
         stored["Explode"].Task.Error.ShouldBe("System.InvalidOperationException: boom from user code");
         stored["Explode"].Task.Stdout.ShouldContain("about to fail");
         stored["Explode"].Task.Data<int>("Before").ShouldBe(1);

@@ -67,6 +67,9 @@ public sealed partial class TemplateLoopTests(PackedProduct product)
         stored.Tags.ShouldBe(["first-try"]);
         stored.SystemTags.ShouldContain("user:e2e");
         stored["Hello"].Task.Data<string>("Message").ShouldBe("Hello, world!");
+        stored["hello"].Successful.ShouldBeTrue();
+        stored["Hello"].Finished.ShouldBeTrue();
+        stored.Steps.Select(s => s.Name).ShouldBe(["Start", "Hello", "End"]);
         stored["Hello"].Task.Stdout.ShouldBe("Hello, world!" + Environment.NewLine);
     }
 

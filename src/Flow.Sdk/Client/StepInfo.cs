@@ -26,6 +26,19 @@ public sealed class StepInfo
     /// <summary>Gets the step's tasks, by task id.</summary>
     public IEnumerable<TaskInfo> Tasks => _store.ListTasks(Run.Flow, Run.Id, Name).Select(t => new TaskInfo(_store, this, t));
 
+    /// <summary>Gets a value indicating whether every task of the step has finished.</summary>
+    public bool Finished => Tasks.All(t => t.Finished);
+
+    /// <summary>Gets a value indicating whether the step has tasks and every one succeeded.</summary>
+    public bool Successful
+    {
+        get
+        {
+            var tasks = Tasks.ToList();
+            return tasks.Count > 0 && tasks.All(t => t.Successful);
+        }
+    }
+
     /// <summary>Gets the step's only task; a step with several tasks (foreach) must be read through <see cref="Tasks"/>.</summary>
     public TaskInfo Task
     {

@@ -80,6 +80,10 @@ internal sealed class CanonicalCollectionsConverterFactory : JsonConverterFactor
 
         private string KeyText(TKey key)
         {
+            if (key is string text)
+            {
+                return text;
+            }
             using var doc = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<TKey, int> { [key] = 0 }, _inner));
             return doc.RootElement.EnumerateObject().First().Name;
         }
