@@ -4,7 +4,7 @@ using McMaster.Extensions.CommandLineUtils;
 namespace Flow.Cli.Commands;
 
 /// <summary><c>dotnet flow</c>: the root command; prints help when given no subcommand.</summary>
-[Command("dotnet flow", Description = "Run, show and inspect data-science workflows written in C#.", ThrowOnUnexpectedArgument = false)]
+[Command("dotnet flow", FullName = "dotnet flow", Description = "Run, show and inspect data-science workflows written in C#.", ThrowOnUnexpectedArgument = false)]
 [Subcommand(typeof(RunCommand), typeof(ShowCommand), typeof(DumpCommand))]
 [HelpOption("-h|--help")]
 [VersionOptionFromMember("--version", MemberName = nameof(Version))]
