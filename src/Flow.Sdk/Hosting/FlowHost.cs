@@ -208,7 +208,7 @@ public static class FlowHost
             store.WriteRunEnd(flow.Name, runId, new RunEndRecord(failure is null ? "succeeded" : "failed", DateTimeOffset.UtcNow, failure));
             if (failure is null)
             {
-                Console.WriteLine($"Run {runId} of {flow.Name} succeeded in {DotnetHost.Elapsed(watch)}.");
+                Console.WriteLine($"Run {runId} of {flow.Name} succeeded in {watch.Elapsed.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)} s.");
                 return ExitCodes.Success;
             }
             Console.Error.WriteLine($"Run {runId} of {flow.Name} failed: {failure}.");

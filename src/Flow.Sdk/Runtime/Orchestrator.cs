@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Abstractions;
 using Flow.Sdk.Datastore;
 using Flow.Sdk.Graph;
@@ -180,6 +179,4 @@ internal static class DotnetHost
         var fromRuntime = System.IO.Path.GetFullPath(System.IO.Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", "..", OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet"));
         return File.Exists(fromRuntime) ? fromRuntime : "dotnet";
     }
-
-    internal static string Elapsed(Stopwatch watch) => TaskRunner.StopwatchText(watch);
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Abstractions;
 using System.Text.Json;
 using Flow.Sdk.Datastore;
@@ -186,7 +185,7 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
             {
                 throw new FlowException($"Malformed input path '{input}'; expected run/Step/task.", ExitCodes.Failure);
             }
-            var done = LatestSuccessfulAttempt(store, request.Flow, parts[0], parts[1], parts[2])
+            var done = LatestAttemptIfSucceeded(store, request.Flow, parts[0], parts[1], parts[2])
                 ?? throw new FlowException($"Input task {request.Flow}/{input} has no successful attempt.", ExitCodes.Failure);
             foreach (var (name, reference) in done.Artifacts)
             {
@@ -196,7 +195,8 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
         return result;
     }
 
-    internal static AttemptDoneRecord? LatestSuccessfulAttempt(FlowDatastore store, string flow, string runId, string step, string taskId)
+    /// <summary>The newest finalized attempt when it succeeded; null when it failed (an earlier success is not used) or none is finalized.</summary>
+    internal static AttemptDoneRecord? LatestAttemptIfSucceeded(FlowDatastore store, string flow, string runId, string step, string taskId)
     {
         var attempts = store.ListAttempts(flow, runId, step, taskId);
         for (var i = attempts.Count - 1; i >= 0; i--)
@@ -294,6 +294,4 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
             !l.TrimStart().StartsWith("at Flow.Sdk.", StringComparison.Ordinal)
             && !l.Contains("--- End of stack trace from previous location ---", StringComparison.Ordinal)));
     }
-
-    internal static string StopwatchText(Stopwatch watch) => watch.Elapsed.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " s";
 }
