@@ -23,6 +23,11 @@ internal static class FlowEmitter
             json.Append(",\"kind\":").Append(Str(step.Kind));
             json.Append(",\"next\":[").Append(string.Join(",", step.Next.Select(Str))).Append(']');
             json.Append(",\"forEach\":").Append(Str(step.ForEach));
+            json.Append(",\"join\":").Append(step.IsJoin ? "true" : "false");
+            if (step.MatchingJoin is not null)
+            {
+                json.Append(",\"matchingJoin\":").Append(Str(step.MatchingJoin));
+            }
             json.Append(",\"description\":").Append(Str(step.Description));
             json.Append(",\"file\":").Append(Str(step.File));
             json.Append(",\"line\":").Append(step.Where.Line.ToString(CultureInfo.InvariantCulture));
@@ -80,10 +85,11 @@ internal static class FlowEmitter
             code.AppendLine("        {");
             foreach (var step in flow.Steps)
             {
-                code.Append("            [\"").Append(step.Name).Append("\"] = static f => ");
+                var argument = step.IsJoin ? $"a.Inputs<{self}>()" : step.ItemType is not null ? $"a.Item<{step.ItemType}>()" : string.Empty;
+                code.Append("            [\"").Append(step.Name).Append("\"] = static (f, a) => ");
                 code.AppendLine(step.ReturnsTask
-                    ? $"new global::System.Threading.Tasks.ValueTask((({self})f).{step.Name}()),"
-                    : $"{{ (({self})f).{step.Name}(); return default; }},");
+                    ? $"new global::System.Threading.Tasks.ValueTask((({self})f).{step.Name}({argument})),"
+                    : $"{{ (({self})f).{step.Name}({argument}); return default; }},");
             }
             code.AppendLine("        },");
             code.AppendLine("        new global::Flow.Sdk.Hosting.ParameterDefinition[]");
@@ -92,6 +98,14 @@ internal static class FlowEmitter
             {
                 code.Append("            new global::Flow.Sdk.Hosting.ParameterDefinition(\"").Append(p.Name).Append("\", typeof(")
                     .Append(p.TypeOf).Append("), static f => ((").Append(self).Append(")f).").Append(p.Name).AppendLine("),");
+            }
+            code.AppendLine("        },");
+            code.AppendLine("        new global::System.Collections.Generic.Dictionary<string, global::Flow.Sdk.Hosting.ForEachDefinition>");
+            code.AppendLine("        {");
+            foreach (var step in flow.Steps.Where(s => s.Kind == "foreach" && s.ForEach is not null && s.ElementType is not null))
+            {
+                code.Append("            [\"").Append(step.Name).Append("\"] = new global::Flow.Sdk.Hosting.ForEachDefinition(\"").Append(step.ForEach)
+                    .Append("\", typeof(").Append(step.ElementType).Append("), static f => ((").Append(self).Append(")f).").Append(step.ForEach).AppendLine("),");
             }
             code.AppendLine("        });");
         }

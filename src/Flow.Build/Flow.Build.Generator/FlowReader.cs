@@ -23,6 +23,13 @@ internal static class FlowReader
         "flow", "project", "tag", "with", "max-workers", "max-num-splits", "run-id-file", "datastore", "verbose", "help", "build", "configuration",
     };
 
+    /// <summary>Members of FlowSpec and object a step, artifact or parameter may not hide.</summary>
+    public static readonly string[] ReservedNames =
+    {
+        "Next", "MergeArtifacts", "Input", "Index", "ForeachStack", "Iteration", "GetArtifact", "SetArtifact", "FlowDefinition__",
+        "Equals", "GetHashCode", "GetType", "ToString", "MemberwiseClone", "Finalize",
+    };
+
     private static readonly SymbolDisplayFormat s_fullType = SymbolDisplayFormat.FullyQualifiedFormat
         .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
 
@@ -79,10 +86,25 @@ internal static class FlowReader
         var stepNames = new HashSet<string>(stepMethods.Select(m => m.Name), StringComparer.Ordinal);
 
         var artifacts = ReadArtifacts(type, Report);
-        var artifactNames = new HashSet<string>(artifacts.Select(a => a.Name), StringComparer.Ordinal);
         var parameters = ReadParameters(type, Report);
+        var artifactNames = new HashSet<string>(artifacts.Select(a => a.Name).Concat(parameters.Select(p => p.Name)), StringComparer.Ordinal);
+
+        foreach (var member in type.GetMembers().Where(m => !m.IsImplicitlyDeclared && Array.IndexOf(ReservedNames, m.Name) >= 0 && m.Locations.Length > 0 && m.Locations[0].IsInSource))
+        {
+            var what = stepNames.Contains(member.Name) ? "Step" : member is IPropertySymbol ? "Property" : "Member";
+            Report(Diagnostics.ReservedName, member.Locations[0], what, member.Name, "reserved: " + string.Join(", ", ReservedNames.Take(9)));
+        }
+        foreach (var clash in stepMethods.GroupBy(m => m.Name, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
+        {
+            foreach (var other in clash.Skip(1))
+            {
+                Report(Diagnostics.CaseClash, other.Locations[0], clash.First().Name, other.Name);
+            }
+        }
 
         var steps = new List<StepModel>();
+        var items = new Dictionary<string, (IParameterSymbol Parameter, Location Where)>(StringComparer.Ordinal);
+        var elements = new Dictionary<string, ITypeSymbol>(StringComparer.Ordinal);
         foreach (var method in stepMethods.OrderBy(m => m.Locations[0].SourceSpan.Start))
         {
             var syntax = method.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancel)).OfType<MethodDeclarationSyntax>().FirstOrDefault();
@@ -91,11 +113,39 @@ internal static class FlowReader
                 continue;
             }
             var model = compilation.GetSemanticModel(syntax.SyntaxTree);
-            steps.Add(ReadStep(method, syntax, model, type, stepNames, artifactNames, Report, cancel));
+            var (step, item, element) = ReadStep(method, syntax, model, type, stepNames, artifactNames, Report, cancel);
+            steps.Add(step);
+            if (item is not null)
+            {
+                items[step.Name] = (item, item.Locations.FirstOrDefault() ?? step.Where.ToLocation());
+            }
+            if (element is not null)
+            {
+                elements[step.Name] = element;
+            }
         }
 
-        GraphRules.Check(type.Name, classSpot, steps, Report);
-        steps = steps.Select(s => s with { File = RelativeFile(s.Where.Path, projectDir) }).ToList();
+        // A foreach child's item parameter must take the collection's elements; only a foreach child has one.
+        var foreachTargets = steps.Where(s => s.Kind == "foreach" && s.Next.Count == 1).ToDictionary(s => s.Next[0], s => s.Name, StringComparer.Ordinal);
+        foreach (var entry in items)
+        {
+            var (name, parameter, where) = (entry.Key, entry.Value.Parameter, entry.Value.Where);
+            if (!foreachTargets.TryGetValue(name, out var parent))
+            {
+                Report(Diagnostics.BadStepSignature, where, name, $"takes a parameter ({parameter.Type.ToDisplayString()} {parameter.Name}) but no foreach targets it; only a foreach child receives its item");
+            }
+            else if (elements.TryGetValue(parent, out var element) && !SymbolEqualityComparer.Default.Equals(element, parameter.Type) && parameter.Type.SpecialType != SpecialType.System_Object)
+            {
+                Report(Diagnostics.ItemTypeMismatch, where, name, parent + "'s " + steps.First(s => s.Name == parent).ForEach, element.ToDisplayString(), parameter.Type.ToDisplayString(), parameter.Name);
+            }
+        }
+
+        var joins = GraphRules.Check(type.Name, classSpot, steps, Report);
+        steps = steps.Select(s => s with
+        {
+            File = RelativeFile(s.Where.Path, projectDir),
+            MatchingJoin = joins.TryGetValue(s.Name, out var join) ? join : null,
+        }).ToList();
         var file = RelativeFile(classSpot.Path, projectDir);
 
         return new FlowModel(
@@ -209,7 +259,7 @@ internal static class FlowReader
         return parameters;
     }
 
-    private static StepModel ReadStep(
+    private static (StepModel Step, IParameterSymbol? Item, ITypeSymbol? Element) ReadStep(
         IMethodSymbol method,
         MethodDeclarationSyntax syntax,
         SemanticModel model,
@@ -235,6 +285,7 @@ internal static class FlowReader
         }
 
         var calls = new List<(InvocationExpressionSyntax Call, List<string> Targets, string? ForEach)>();
+        ITypeSymbol? element = null;
         var body = (SyntaxNode?)syntax.Body ?? syntax.ExpressionBody;
         foreach (var invocation in body?.DescendantNodes().OfType<InvocationExpressionSyntax>() ?? Enumerable.Empty<InvocationExpressionSyntax>())
         {
@@ -257,7 +308,7 @@ internal static class FlowReader
             {
                 if (argument.NameColon?.Name.Identifier.Text == "forEach")
                 {
-                    forEach = ReadForEach(argument, model, artifactNames, report, cancel);
+                    (forEach, element) = ReadForEach(argument, model, flow, artifactNames, report, cancel);
                     continue;
                 }
                 var target = model.GetSymbolInfo(argument.Expression, cancel);
@@ -277,7 +328,38 @@ internal static class FlowReader
             calls.Add((invocation, targets, forEach));
         }
 
-        var hasInputs = method.Parameters.Any(p => p.Type.Name == "Inputs");
+        // Parameters: none; Inputs<ThisFlow> for a join; one item for a foreach child.
+        IParameterSymbol? item = null;
+        var isJoin = false;
+        foreach (var parameter in method.Parameters)
+        {
+            if (parameter.Type is INamedTypeSymbol { Name: "Inputs", TypeArguments.Length: 1 } inputs && inputs.ContainingNamespace.ToDisplayString() == "Flow.Sdk")
+            {
+                if (!SymbolEqualityComparer.Default.Equals(inputs.TypeArguments[0], flow))
+                {
+                    report(Diagnostics.BadInputs, where, new[] { method.Name, $"takes {parameter.Type.ToDisplayString()}; a join of {flow.Name} takes Inputs<{flow.Name}>" });
+                }
+                else if (method.Name is "Start")
+                {
+                    report(Diagnostics.BadInputs, where, new[] { method.Name, "takes Inputs, but Start has no inputs: it begins the flow" });
+                }
+                isJoin = true;
+            }
+            else
+            {
+                item = parameter;
+            }
+        }
+        if (method.Parameters.Length > 1)
+        {
+            report(Diagnostics.BadStepSignature, where, new[] { method.Name, $"takes {method.Parameters.Length} parameters; a step takes none, a join takes Inputs<{flow.Name}>, and a foreach child takes its item" });
+            item = null;
+        }
+        else if (item is not null && (item.RefKind != RefKind.None || item.IsParams))
+        {
+            report(Diagnostics.BadStepSignature, where, new[] { method.Name, "takes its item by reference or as params; take it by value" });
+        }
+
         string kind;
         if (method.Name == "End")
         {
@@ -289,54 +371,82 @@ internal static class FlowReader
         }
         else if (calls.Count > 1)
         {
-            kind = "switch";
+            // A conditional step: each path names one step.
+            foreach (var call in calls.Where(c => c.Targets.Count > 1 || c.ForEach is not null))
+            {
+                report(Diagnostics.BadNextShape, call.Call.GetLocation(), new[] { $"Step {method.Name} calls Next on several paths, so it is a conditional step: each Next call names exactly one step, without forEach" });
+            }
+            kind = calls.SelectMany(c => c.Targets).Distinct().Count() > 1 ? "switch" : "linear";
         }
         else if (calls.Count == 1 && calls[0].ForEach is not null)
         {
             kind = "foreach";
+            if (calls[0].Targets.Count != 1)
+            {
+                report(Diagnostics.BadNextShape, calls[0].Call.GetLocation(), new[] { $"Step {method.Name} fans out over {calls[0].ForEach} to {calls[0].Targets.Count} steps; a foreach names exactly one step" });
+            }
         }
         else if (calls.Count == 1 && calls[0].Targets.Count > 1)
         {
             kind = "split";
+            foreach (var twice in calls[0].Targets.GroupBy(t => t).Where(g => g.Count() > 1))
+            {
+                report(Diagnostics.BadNextShape, calls[0].Call.GetLocation(), new[] { $"Step {method.Name} names {twice.Key} twice in one split; each branch is its own step" });
+            }
         }
         else
         {
-            kind = hasInputs ? "join" : "linear";
+            kind = "linear";
         }
         if (calls.Count == 0 && method.Name != "End")
         {
             report(Diagnostics.NoNext, where, new[] { method.Name });
         }
-        if (kind != "end" && kind != "linear")
-        {
-            report(Diagnostics.NotYetSupported, where, new[] { method.Name, kind });
-        }
-        else if (method.Parameters.Length > 0)
-        {
-            report(Diagnostics.BadStepSignature, where, new[] { method.Name, "takes parameters; a linear step takes none" });
-        }
-
         var next = kind == "end" ? new List<string>() : calls.SelectMany(c => c.Targets).Distinct().ToList();
-        return new StepModel(
+        var step = new StepModel(
             method.Name,
             kind,
             new EquatableArray<string>(next),
-            calls.Select(c => c.ForEach).FirstOrDefault(f => f is not null),
+            kind == "foreach" ? calls[0].ForEach : null,
             Summary(syntax),
             returnsTask,
             SourceSpot.From(where),
-            string.Empty);
+            string.Empty,
+            isJoin,
+            item?.Type.ToDisplayString(s_fullType),
+            kind == "foreach" && element is not null ? element.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) : null);
+        return (step, item, kind == "foreach" ? element : null);
     }
 
-    private static string? ReadForEach(ArgumentSyntax argument, SemanticModel model, HashSet<string> artifactNames, Action<DiagnosticDescriptor, Location, string[]> report, CancellationToken cancel)
+    /// <summary>The element type of a collection: an array's element, else T of the IEnumerable&lt;T&gt; it implements.</summary>
+    internal static ITypeSymbol? ElementType(ITypeSymbol type)
+    {
+        if (type is IArrayTypeSymbol array)
+        {
+            return array.ElementType;
+        }
+        var enumerable = type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Collections_Generic_IEnumerable_T } self
+            ? self
+            : type.AllInterfaces.FirstOrDefault(i => i.OriginalDefinition.SpecialType == SpecialType.System_Collections_Generic_IEnumerable_T);
+        return enumerable?.TypeArguments[0];
+    }
+
+    private static (string? Name, ITypeSymbol? Element) ReadForEach(ArgumentSyntax argument, SemanticModel model, INamedTypeSymbol flow, HashSet<string> artifactNames, Action<DiagnosticDescriptor, Location, string[]> report, CancellationToken cancel)
     {
         if (argument.Expression is InvocationExpressionSyntax { Expression: IdentifierNameSyntax { Identifier.Text: "nameof" } } nameOf
             && model.GetConstantValue(nameOf, cancel).Value is string name && artifactNames.Contains(name))
         {
-            return name;
+            var property = flow.GetMembers(name).OfType<IPropertySymbol>().FirstOrDefault();
+            var element = property is null || property.Type.SpecialType == SpecialType.System_String ? null : ElementType(property.Type);
+            if (element is null)
+            {
+                report(Diagnostics.BadNextShape, argument.GetLocation(), new[] { $"forEach: nameof({name}) names a {property?.Type.ToDisplayString() ?? "value"}, not a collection; a foreach fans out over an array, list or other IEnumerable<T> artifact" });
+                return (null, null);
+            }
+            return (name, element);
         }
-        report(Diagnostics.BadNextShape, argument.GetLocation(), new[] { $"forEach: {argument.Expression} must be nameof(...) of a collection artifact of this flow" });
-        return null;
+        report(Diagnostics.BadNextShape, argument.GetLocation(), new[] { $"forEach: {argument.Expression} must be nameof(...) of a collection artifact or parameter of this flow" });
+        return (null, null);
     }
 
     private static string Describe(SyntaxNode node) => node switch

@@ -48,6 +48,19 @@ internal sealed record SourceSpot(string Path, TextSpan Span, LinePositionSpan L
 /// <summary>A diagnostic found while reading a flow, reported when the flow is emitted.</summary>
 internal sealed record FoundDiagnostic(string Id, SourceSpot Where, EquatableArray<string> Args);
 
+/// <summary>A step as the generator read it.</summary>
+/// <param name="Name">The method name.</param>
+/// <param name="Kind">How it continues: linear, split, foreach, switch or end.</param>
+/// <param name="Next">The steps its Next calls name, in call order, without repeats.</param>
+/// <param name="ForEach">For a foreach, the collection artifact.</param>
+/// <param name="Description">The summary comment.</param>
+/// <param name="ReturnsTask">Whether the method is async.</param>
+/// <param name="Where">The method's name token.</param>
+/// <param name="File">The source file relative to the project (set after reading).</param>
+/// <param name="IsJoin">Whether it takes <c>Inputs&lt;TFlow&gt;</c>.</param>
+/// <param name="ItemType">The type of its foreach item parameter, as written for <c>Item&lt;T&gt;()</c>.</param>
+/// <param name="ElementType">For a foreach, the element type of the collection, for <c>typeof</c>.</param>
+/// <param name="MatchingJoin">For a split or foreach, the join where its branches meet (set by the graph rules).</param>
 internal sealed record StepModel(
     string Name,
     string Kind,
@@ -56,7 +69,11 @@ internal sealed record StepModel(
     string? Description,
     bool ReturnsTask,
     SourceSpot Where,
-    string File);
+    string File,
+    bool IsJoin = false,
+    string? ItemType = null,
+    string? ElementType = null,
+    string? MatchingJoin = null);
 
 internal sealed record ArtifactModel(string Name, string Type, string Accessibility);
 

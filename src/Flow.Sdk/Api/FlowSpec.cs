@@ -25,6 +25,22 @@ public abstract class FlowSpec
 
     internal int NextCalls { get; private set; }
 
+    internal TaskPosition Position { get; set; } = TaskPosition.None;
+
+    /// <summary>Gets the item of the innermost foreach this task is in (the value its typed parameter receives), or null outside a foreach.</summary>
+    public object? Input => Position.Innermost?.Value;
+
+    /// <summary>Gets this task's index among the items of the innermost foreach it is in.</summary>
+    /// <exception cref="InvalidOperationException">The task is not inside a foreach.</exception>
+    public int Index => Position.Innermost?.Index
+        ?? throw new InvalidOperationException($"Step {Position.Step} is not inside a foreach, so it has no Index; use ForeachStack to see the nesting.");
+
+    /// <summary>Gets every foreach this task is in, outermost first: step, index, count and item of each.</summary>
+    public IReadOnlyList<ForeachFrame> ForeachStack => Position.ForeachStack;
+
+    /// <summary>Gets the pass of a looping (self-targeting) step, from 0; 0 for every other step.</summary>
+    public int Iteration => Position.Iteration;
+
     /// <summary>Continues the flow with one step.</summary>
     /// <param name="step">The next step, as a method group: <c>Next(Train)</c>.</param>
     protected void Next(Delegate step)
@@ -57,6 +73,27 @@ public abstract class FlowSpec
         ArgumentException.ThrowIfNullOrEmpty(forEach);
         Record(step.Method.Name);
         NextForEach = forEach;
+    }
+
+    /// <summary>
+    /// In a join, passes on the artifacts of the inputs that the join has not set: each one that is equal in every
+    /// input that has it is taken by reference (nothing is loaded); artifacts that differ between inputs are an
+    /// error naming them, and then nothing is merged.
+    /// </summary>
+    /// <typeparam name="TFlow">The flow class.</typeparam>
+    /// <param name="inputs">The join's inputs.</param>
+    /// <param name="include">Merge only these artifacts (each must exist in some input).</param>
+    /// <param name="exclude">Merge every artifact but these.</param>
+    /// <exception cref="InvalidOperationException">Artifacts conflict, an included artifact is missing, or the step is not a join.</exception>
+    protected void MergeArtifacts<TFlow>(Inputs<TFlow> inputs, IEnumerable<string>? include = null, IEnumerable<string>? exclude = null)
+        where TFlow : FlowSpec
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (include is not null && exclude is not null)
+        {
+            throw new ArgumentException("MergeArtifacts takes include or exclude, not both.", nameof(exclude));
+        }
+        Artifacts.Merge([.. inputs.Select(i => (i.Position.Step, i.Artifacts))], include?.ToList(), exclude?.ToHashSet(StringComparer.Ordinal));
     }
 
     /// <summary>Reads an artifact; used by the generated artifact properties.</summary>

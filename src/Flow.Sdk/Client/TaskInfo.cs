@@ -67,6 +67,16 @@ public sealed class TaskInfo
     /// <summary>Gets the exception type and message the task failed with, or null.</summary>
     public string? Error => Latest.Done?.Error is { } e ? $"{e.Type}: {e.Message}" : null;
 
+    /// <summary>Gets the task's index in each foreach around it, outermost first; empty outside a foreach.</summary>
+    public IReadOnlyList<int> ForeachIndices =>
+        [.. (Latest.Done?.Position ?? []).Where(f => f.Kind == FrameRecord.ForEach).Select(f => f.Index)];
+
+    /// <summary>Gets the task's index in the innermost foreach around it, or null outside a foreach.</summary>
+    public int? Index => ForeachIndices is { Count: > 0 } indices ? indices[^1] : null;
+
+    /// <summary>Gets the pass of a looping step's task, from 0.</summary>
+    public int Iteration => Latest.Done?.Iteration ?? 0;
+
     /// <summary>Gets the artifacts of the latest finalized attempt (parameters included), by name.</summary>
     public IReadOnlyList<ArtifactInfo> Artifacts =>
         [.. (Latest.Done?.Artifacts ?? new Dictionary<string, ArtifactRef>()).OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => new ArtifactInfo(_store, this, a.Key, a.Value))];

@@ -204,7 +204,7 @@ internal sealed record RunEndRecord(string Status, DateTimeOffset FinishedAt, st
 }
 
 /// <summary><c>started.json</c> of an attempt.</summary>
-internal sealed record AttemptStartRecord(DateTimeOffset StartedAt, IReadOnlyList<string> InputPaths, int? Pid = null) : IJsonRecord<AttemptStartRecord>
+internal sealed record AttemptStartRecord(DateTimeOffset StartedAt, IReadOnlyList<string> InputPaths, int? Pid = null, int? SplitIndex = null) : IJsonRecord<AttemptStartRecord>
 {
     public void Write(Utf8JsonWriter json)
     {
@@ -215,13 +215,18 @@ internal sealed record AttemptStartRecord(DateTimeOffset StartedAt, IReadOnlyLis
         {
             json.WriteNumber("pid", pid);
         }
+        if (SplitIndex is { } index)
+        {
+            json.WriteNumber("splitIndex", index);
+        }
         json.WriteEndObject();
     }
 
     public static AttemptStartRecord Read(JsonElement json) => new(
         json.GetProperty("startedAt").GetDateTimeOffset(),
         json.Texts("inputPaths"),
-        json.TryGetProperty("pid", out var pid) && pid.ValueKind == JsonValueKind.Number ? pid.GetInt32() : null);
+        json.TryGetProperty("pid", out var pid) && pid.ValueKind == JsonValueKind.Number ? pid.GetInt32() : null,
+        json.TryGetProperty("splitIndex", out var index) && index.ValueKind == JsonValueKind.Number ? index.GetInt32() : null);
 }
 
 /// <summary>The error a failed attempt ended with.</summary>
@@ -243,6 +248,97 @@ internal sealed record ErrorRecord(string Type, string Message, string? StackTra
 }
 
 /// <summary>
+/// One level of a task's position in the graph: the split or foreach that opened it, and which branch or item the
+/// task belongs to. A task's frames are its parent's plus one per split it is inside; a join removes the top one.
+/// </summary>
+/// <param name="Kind"><c>split</c> (a static split) or <c>foreach</c>.</param>
+/// <param name="Step">The step that split.</param>
+/// <param name="Task">The task id of that step's task.</param>
+/// <param name="Index">The branch (split order) or item index, from 0.</param>
+/// <param name="Count">The number of branches or items.</param>
+/// <param name="Item">The foreach item, stored as its own blob; null for a static split.</param>
+internal sealed record FrameRecord(string Kind, string Step, string Task, int Index, int Count, ArtifactRef? Item = null) : IJsonRecord<FrameRecord>
+{
+    public const string Split = "split";
+    public const string ForEach = "foreach";
+
+    public void Write(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteString("kind", Kind);
+        json.WriteString("step", Step);
+        json.WriteString("task", Task);
+        json.WriteNumber("index", Index);
+        json.WriteNumber("count", Count);
+        if (Item is not null)
+        {
+            json.WritePropertyName("item");
+            Item.Write(json);
+        }
+        json.WriteEndObject();
+    }
+
+    public static FrameRecord Read(JsonElement json) => new(
+        json.Text("kind"),
+        json.Text("step"),
+        json.Text("task"),
+        json.GetProperty("index").GetInt32(),
+        json.GetProperty("count").GetInt32(),
+        json.TryGetProperty("item", out var item) && item.ValueKind == JsonValueKind.Object ? ArtifactRef.Read(item) : null);
+}
+
+/// <summary>What a foreach task fanned out over: the collection artifact, its size and the blob listing its items.</summary>
+/// <param name="Artifact">The collection artifact's name.</param>
+/// <param name="Count">The number of items.</param>
+/// <param name="Items">The blob of the item list (<see cref="ForEachItems"/>): one reference per item, in order.</param>
+internal sealed record ForEachRecord(string Artifact, int Count, string Items) : IJsonRecord<ForEachRecord>
+{
+    public void Write(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteString("artifact", Artifact);
+        json.WriteNumber("count", Count);
+        json.WriteString("items", Items);
+        json.WriteEndObject();
+    }
+
+    public static ForEachRecord Read(JsonElement json) =>
+        new(json.Text("artifact"), json.GetProperty("count").GetInt32(), json.Text("items"));
+}
+
+/// <summary>
+/// The item list of a foreach: each item serialized as its own blob, so a child loads only its item (never the
+/// whole collection) and equal items are stored once.
+/// </summary>
+/// <param name="Type">The CLR full name of the element type.</param>
+/// <param name="Items">Per item: its blob key, serialized size and encoding.</param>
+internal sealed record ForEachItems(string Type, IReadOnlyList<(string Sha, long Size, string Encoding)> Items) : IJsonRecord<ForEachItems>
+{
+    public ArtifactRef this[int index] => new(Items[index].Sha, Items[index].Encoding, Type, Items[index].Size);
+
+    public void Write(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteString("type", Type);
+        json.WriteStartArray("items");
+        foreach (var (sha, size, encoding) in Items)
+        {
+            json.WriteStartArray();
+            json.WriteStringValue(sha);
+            json.WriteNumberValue(size);
+            json.WriteStringValue(encoding);
+            json.WriteEndArray();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    public static ForEachItems Read(JsonElement json) => new(
+        json.Text("type"),
+        [.. json.GetProperty("items").EnumerateArray().Select(i => (i[0].GetString() ?? string.Empty, i[1].GetInt64(), i[2].GetString() ?? string.Empty))]);
+}
+
+/// <summary>
 /// <c>done.json</c>: the marker that finalizes an attempt, written last. Readers ignore an attempt without it.
 /// </summary>
 internal sealed record AttemptDoneRecord(
@@ -250,12 +346,18 @@ internal sealed record AttemptDoneRecord(
     DateTimeOffset FinishedAt,
     IReadOnlyDictionary<string, ArtifactRef> Artifacts,
     IReadOnlyList<string> Next,
-    ErrorRecord? Error = null) : IJsonRecord<AttemptDoneRecord>
+    ErrorRecord? Error = null,
+    IReadOnlyList<FrameRecord>? Frames = null,
+    int Iteration = 0,
+    ForEachRecord? ForEach = null) : IJsonRecord<AttemptDoneRecord>
 {
     public const string Succeeded = "succeeded";
     public const string Failed = "failed";
 
     public bool IsSuccess => Status == Succeeded;
+
+    /// <summary>Gets the task's frames, outermost first (never null).</summary>
+    public IReadOnlyList<FrameRecord> Position => Frames ?? [];
 
     public void Write(Utf8JsonWriter json)
     {
@@ -269,6 +371,24 @@ internal sealed record AttemptDoneRecord(
             json.WritePropertyName("error");
             Error.Write(json);
         }
+        if (Frames is { Count: > 0 })
+        {
+            json.WriteStartArray("frames");
+            foreach (var frame in Frames)
+            {
+                frame.Write(json);
+            }
+            json.WriteEndArray();
+        }
+        if (Iteration > 0)
+        {
+            json.WriteNumber("iteration", Iteration);
+        }
+        if (ForEach is not null)
+        {
+            json.WritePropertyName("forEach");
+            ForEach.Write(json);
+        }
         json.WriteEndObject();
     }
 
@@ -277,5 +397,8 @@ internal sealed record AttemptDoneRecord(
         json.GetProperty("finishedAt").GetDateTimeOffset(),
         json.Artifacts("artifacts"),
         json.Texts("next"),
-        json.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object ? ErrorRecord.Read(error) : null);
+        json.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object ? ErrorRecord.Read(error) : null,
+        json.TryGetProperty("frames", out var frames) && frames.ValueKind == JsonValueKind.Array ? [.. frames.EnumerateArray().Select(FrameRecord.Read)] : null,
+        json.TryGetProperty("iteration", out var iteration) && iteration.ValueKind == JsonValueKind.Number ? iteration.GetInt32() : 0,
+        json.TryGetProperty("forEach", out var forEach) && forEach.ValueKind == JsonValueKind.Object ? ForEachRecord.Read(forEach) : null);
 }

@@ -45,7 +45,9 @@ public sealed record FlowGraph(
                     Text(s, "forEach"),
                     Text(s, "description"),
                     Text(s, "file"),
-                    s.TryGetProperty("line", out var line) && line.ValueKind == JsonValueKind.Number ? line.GetInt32() : 0))],
+                    s.TryGetProperty("line", out var line) && line.ValueKind == JsonValueKind.Number ? line.GetInt32() : 0,
+                    s.TryGetProperty("join", out var join) && join.ValueKind == JsonValueKind.True,
+                    Text(s, "matchingJoin")))],
                 [.. Items(json, "parameters").Select(p => new GraphParameter(
                     Text(p, "name") ?? throw new JsonException("a parameter needs a name"),
                     Text(p, "option") ?? throw new JsonException("a parameter needs an option"),
@@ -66,24 +68,63 @@ public sealed record FlowGraph(
     private static IEnumerable<JsonElement> Items(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array ? value.EnumerateArray() : [];
 
-    /// <summary>The steps in the order a reader follows them: depth-first from Start, End last.</summary>
+    /// <summary>
+    /// How deeply each step is nested in splits and foreach: 0 for Start and End, one more inside each open split.
+    /// </summary>
+    /// <returns>The depth of every step reached from Start.</returns>
+    public IReadOnlyDictionary<string, int> Depths()
+    {
+        var depths = new Dictionary<string, int>(StringComparer.Ordinal);
+        var queue = new Queue<(string Step, int Depth)>();
+        queue.Enqueue(("Start", 0));
+        while (queue.Count > 0)
+        {
+            var (name, depth) = queue.Dequeue();
+            if (depths.ContainsKey(name) || FindStep(name) is not { } step)
+            {
+                continue;
+            }
+            var own = step.IsJoin ? Math.Max(0, depth - 1) : depth;
+            depths[name] = own;
+            foreach (var next in step.Next)
+            {
+                queue.Enqueue((next, step.Kind is "split" or "foreach" ? own + 1 : own));
+            }
+        }
+        return depths;
+    }
+
+    /// <summary>
+    /// The steps in the order a reader follows them: a topological order from Start in which each branch of a split
+    /// is listed whole, in split order, before the join where the branches meet; End last.
+    /// </summary>
+    /// <returns>The steps.</returns>
     public IReadOnlyList<GraphStep> Ordered()
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var order = new List<GraphStep>();
-        void Visit(string name)
+        var postOrder = new List<GraphStep>();
+        void Visit(GraphStep step)
         {
-            if (name == "End" || !seen.Add(name) || FindStep(name) is not { } step)
+            if (!seen.Add(step.Name))
             {
                 return;
             }
-            order.Add(step);
-            foreach (var next in step.Next)
+            // Children in reverse so that, reversed at the end, branches come out in split order.
+            for (var i = step.Next.Count - 1; i >= 0; i--)
             {
-                Visit(next);
+                if (FindStep(step.Next[i]) is { } next)
+                {
+                    Visit(next);
+                }
             }
+            postOrder.Add(step);
         }
-        Visit("Start");
+        if (FindStep("Start") is { } start)
+        {
+            Visit(start);
+        }
+        postOrder.Reverse();
+        var order = postOrder.Where(s => s.Name != "End").ToList();
         order.AddRange(Steps.Where(s => s.Name != "End" && !seen.Contains(s.Name)));
         if (FindStep("End") is { } end)
         {
@@ -95,12 +136,14 @@ public sealed record FlowGraph(
 
 /// <summary>One step of a <see cref="FlowGraph"/>.</summary>
 /// <param name="Name">The method name.</param>
-/// <param name="Kind">linear, split, foreach, switch, join or end.</param>
+/// <param name="Kind">How the step continues: linear, split, foreach, switch or end.</param>
 /// <param name="Next">The steps <c>Next(...)</c> names, in call order.</param>
 /// <param name="ForEach">The collection artifact a foreach fans out over.</param>
 /// <param name="Description">The step's summary comment.</param>
 /// <param name="File">The source file, relative to the project.</param>
 /// <param name="Line">The 1-based line of the method.</param>
+/// <param name="IsJoin">Whether the step is a join (it takes <c>Inputs</c>).</param>
+/// <param name="MatchingJoin">For a split or foreach, the join where its branches meet.</param>
 public sealed record GraphStep(
     string Name,
     string Kind,
@@ -108,7 +151,9 @@ public sealed record GraphStep(
     string? ForEach,
     string? Description,
     string? File,
-    int Line);
+    int Line,
+    bool IsJoin = false,
+    string? MatchingJoin = null);
 
 /// <summary>A run parameter of a flow.</summary>
 /// <param name="Name">The property name (the artifact name).</param>

@@ -3,6 +3,10 @@ using System.Text;
 namespace Flow.Sdk.Graph;
 
 /// <summary>Renders a <see cref="FlowGraph"/> for Graphviz (<c>dot</c>) and Markdown (<c>mermaid</c>).</summary>
+/// <remarks>
+/// Both draw every step with a shape for its role (split and foreach steps as trapezoids, joins as inverted ones,
+/// conditional steps as diamonds) and label foreach and conditional edges.
+/// </remarks>
 public static class GraphFormats
 {
     /// <summary>Renders the graph in Graphviz DOT.</summary>
@@ -14,16 +18,29 @@ public static class GraphFormats
         var text = new StringBuilder();
         text.Append("digraph ").Append(graph.Name).AppendLine(" {");
         text.AppendLine("    rankdir=TB;");
+        text.AppendLine("    node [shape=box, style=rounded];");
         foreach (var step in graph.Ordered())
         {
-            text.Append("    ").Append(step.Name).Append(" [shape=box, label=\"").Append(step.Name).AppendLine("\"];");
+            var shape = step.Kind switch
+            {
+                "split" or "foreach" => "trapezium",
+                "switch" => "diamond",
+                _ => step.IsJoin ? "invtrapezium" : step.Name is "Start" or "End" ? "oval" : "box",
+            };
+            var label = step.Kind == "foreach" ? $"{step.Name}\\nforeach {step.ForEach}" : step.Name;
+            text.Append("    ").Append(step.Name).Append(" [shape=").Append(shape).Append(", label=\"").Append(label).AppendLine("\"];");
         }
         foreach (var step in graph.Ordered())
         {
             foreach (var next in step.Next)
             {
                 text.Append("    ").Append(step.Name).Append(" -> ").Append(next);
-                text.AppendLine(step.ForEach is null ? ";" : $" [label=\"foreach {step.ForEach}\"];");
+                text.AppendLine(step.Kind switch
+                {
+                    "foreach" => $" [label=\"each {step.ForEach}\", style=bold];",
+                    "switch" => next == step.Name ? " [label=\"again\", style=dashed];" : " [style=dashed];",
+                    _ => ";",
+                });
             }
         }
         text.AppendLine("}");
@@ -40,9 +57,26 @@ public static class GraphFormats
         text.AppendLine("flowchart TD");
         foreach (var step in graph.Ordered())
         {
+            var node = step.Kind switch
+            {
+                "split" => $"[/{step.Name}\\]",
+                "foreach" => $"[/\"{step.Name} (foreach {step.ForEach})\"\\]",
+                "switch" => "{" + step.Name + "}",
+                _ => step.IsJoin ? $"[\\{step.Name}/]" : step.Name is "Start" or "End" ? $"([{step.Name}])" : $"[{step.Name}]",
+            };
+            text.Append("    ").Append(step.Name).AppendLine(node);
+        }
+        foreach (var step in graph.Ordered())
+        {
             foreach (var next in step.Next)
             {
-                text.Append("    ").Append(step.Name).Append(step.ForEach is null ? " --> " : $" -- foreach {step.ForEach} --> ").AppendLine(next);
+                var arrow = step.Kind switch
+                {
+                    "foreach" => $" ==>|each {step.ForEach}| ",
+                    "switch" => next == step.Name ? " -.->|again| " : " -.-> ",
+                    _ => " --> ",
+                };
+                text.Append("    ").Append(step.Name).Append(arrow).AppendLine(next);
             }
         }
         return text.ToString();

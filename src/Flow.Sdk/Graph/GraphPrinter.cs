@@ -32,28 +32,55 @@ public static class GraphPrinter
                 text.AppendLine();
             }
         }
+        var depths = graph.Depths();
         foreach (var step in graph.Ordered())
         {
-            text.AppendLine().Append("Step ").Append(step.Name);
-            if (step.Kind is not ("linear" or "end"))
+            // Steps inside a split or foreach are indented one level per open split.
+            var indent = new string(' ', 4 * (depths.TryGetValue(step.Name, out var depth) ? depth : 0));
+            text.AppendLine().Append(indent).Append("Step ").Append(step.Name);
+            var kinds = new List<string>();
+            if (step.IsJoin)
             {
-                text.Append(" (").Append(step.Kind).Append(')');
+                kinds.Add("join");
+            }
+            if (step.Kind is "split" or "foreach")
+            {
+                kinds.Add(step.Kind);
+            }
+            else if (step.Kind == "switch")
+            {
+                kinds.Add("conditional");
+            }
+            if (kinds.Count > 0)
+            {
+                text.Append(" (").Append(string.Join(", ", kinds)).Append(')');
             }
             text.AppendLine();
             if (!string.IsNullOrWhiteSpace(step.Description))
             {
-                text.Append("    ").AppendLine(step.Description);
+                text.Append(indent).Append("    ").AppendLine(step.Description);
             }
             if (step.Next.Count > 0)
             {
-                text.Append("    => ").Append(string.Join(", ", step.Next));
-                if (step.ForEach is not null)
-                {
-                    text.Append(" for each of ").Append(step.ForEach);
-                }
-                text.AppendLine();
+                text.Append(indent).Append("    => ").Append(Transition(step)).AppendLine();
             }
         }
         return text.ToString();
+    }
+
+    /// <summary>Where a step goes, in words: <c>A, B (meet in Join)</c>, <c>Tune for each of Seeds</c>, <c>A or B</c>.</summary>
+    /// <param name="step">The step.</param>
+    /// <returns>The text after the arrow.</returns>
+    internal static string Transition(GraphStep step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        var meet = step.MatchingJoin is null ? string.Empty : $" (meet in {step.MatchingJoin})";
+        return step.Kind switch
+        {
+            "foreach" => $"{step.Next[0]} for each item of {step.ForEach}{meet}",
+            "split" => string.Join(", ", step.Next) + meet,
+            "switch" => string.Join(" or ", step.Next.Select(n => n == step.Name ? n + " (again)" : n)),
+            _ => string.Join(", ", step.Next),
+        };
     }
 }

@@ -63,7 +63,7 @@ public static class FlowHost
             Usage: <flow project> <command> [options]
 
             Commands:
-              run     Run a flow: run [--flow NAME] [--tag T]... [--run-id-file F] [--max-workers N] [--<parameter> VALUE]...
+              run     Run a flow: run [--flow NAME] [--tag T]... [--run-id-file F] [--max-workers N] [--max-num-splits N] [--<parameter> VALUE]...
               show    Print a flow's graph: show [--flow NAME]
               step    Execute one task of a run (the unit a cluster engine launches); see docs/task-contract.md
 
@@ -123,7 +123,11 @@ public static class FlowHost
             return ExitCodes.Success;
         }
         var maxWorkers = options.Int("max-workers", 16);
-        _ = options.Int("max-num-splits", 100);
+        var maxNumSplits = options.Int("max-num-splits", 100);
+        if (maxWorkers < 1 || maxNumSplits < 1)
+        {
+            throw new FlowException($"--{(maxWorkers < 1 ? "max-workers" : "max-num-splits")} must be at least 1.");
+        }
         var tags = options.Values("tag");
         foreach (var tag in tags)
         {
@@ -167,7 +171,7 @@ public static class FlowHost
         var runId = store.CreateRun(flow.Name, DateTimeOffset.UtcNow);
         var heartbeatPath = store.RunHeartbeatPath(flow.Name, runId);
         TryTouch(heartbeatPath);
-        var orchestrator = new Orchestrator(fs, store, flow.Graph, runId, Path.Combine(codeDir, manifest.Assembly), maxWorkers);
+        var orchestrator = new Orchestrator(fs, store, flow.Graph, runId, Path.Combine(codeDir, manifest.Assembly), maxWorkers, maxNumSplits);
         try
         {
             orchestrator.Prestart();
@@ -211,7 +215,7 @@ public static class FlowHost
                 Console.WriteLine($"Run {runId} of {flow.Name} succeeded in {watch.Elapsed.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)} s.");
                 return ExitCodes.Success;
             }
-            Console.Error.WriteLine($"Run {runId} of {flow.Name} failed: {failure}.");
+            Console.Error.WriteLine($"Run {runId} of {flow.Name} failed: {failure.TrimEnd('.')}.");
             return ExitCodes.Failure;
         }
         catch (Exception e) when (store.ReadRunEnd(flow.Name, runId) is null)
@@ -239,7 +243,7 @@ public static class FlowHost
 
     private static async Task<int> StepAsync(string[] args, IFileSystem fs, Dictionary<string, FlowDefinition> flows)
     {
-        var options = CommandLine.Parse(args, ["datastore", "flow", "run-id", "step", "task-id", "attempt", "input-paths"], ["verbose", "help"]);
+        var options = CommandLine.Parse(args, ["datastore", "flow", "run-id", "step", "task-id", "attempt", "input-paths", "split-index"], ["verbose", "help"]);
         string Required(string name) => options.Value(name) ?? throw new FlowException($"step needs --{name}.");
         var inputs = options.Value("input-paths") is { Length: > 0 } paths ? paths.Split(',') : [];
         var request = new TaskRequest(
@@ -249,7 +253,8 @@ public static class FlowHost
             Required("step"),
             Required("task-id"),
             options.Int("attempt", 0),
-            inputs);
+            inputs,
+            options.Value("split-index") is null ? null : options.Int("split-index", 0));
         var done = await new TaskRunner(fs, flows).RunAsync(request);
         return done.IsSuccess ? ExitCodes.Success : ExitCodes.Failure;
     }

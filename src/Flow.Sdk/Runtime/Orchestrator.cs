@@ -5,111 +5,246 @@ using Flow.Sdk.Graph;
 namespace Flow.Sdk.Runtime;
 
 /// <summary>
-/// Schedules the tasks of one run in graph order on a pool of worker processes, at most
-/// <c>--max-workers</c> at a time, and records every attempt in the datastore.
+/// Schedules the tasks of one run on a pool of worker processes, at most <c>--max-workers</c> at a time, and
+/// records every attempt in the datastore. It reacts to events only (a task finished, a worker became ready):
+/// a successor is queued the moment its inputs are done, and a queued task goes to the first free worker.
 /// </summary>
+/// <remarks>
+/// Workers are started on demand, a few at a time, and only while the queued work per worker outlasts a worker's
+/// start-up (both measured during the run): trivial tasks then share the workers that are up, while slow tasks
+/// get up to <c>--max-workers</c> processes (docs/architecture.md).
+/// </remarks>
 internal sealed class Orchestrator(
     IFileSystem fs,
     FlowDatastore store,
     FlowGraph graph,
     string runId,
     string workerAssembly,
-    int maxWorkers)
+    int maxWorkers,
+    int maxNumSplits = 100)
 {
+    private static readonly int s_parallelStarts = Math.Max(1, Environment.ProcessorCount);
+    private readonly Queue<PendingTask> _queue = new();
     private readonly Stack<WorkerProcess> _idle = new();
     private readonly List<WorkerProcess> _all = [];
+    private readonly Dictionary<Task, (WorkerProcess Worker, long Started)> _starting = [];
+    private readonly Dictionary<Task<Finished>, WorkerProcess> _running = [];
+    private readonly Dictionary<(string Join, string Step, string Task), JoinSlots> _joins = [];
+    private readonly Dictionary<string, double> _stepSeconds = new(StringComparer.Ordinal);
     private readonly string _dotnet = DotnetHost.Path;
+    private double _startSeconds = 0.15;
     private int _nextTaskId;
+    private bool _endDone;
 
     /// <summary>Starts a worker ahead of the first task, so its start-up overlaps the run's own set-up.</summary>
-    public void Prestart() => _idle.Push(StartWorker());
+    public void Prestart() => StartWorker();
 
     /// <summary>Runs the flow to its end; returns the failed task's description, or null on success.</summary>
     public async Task<string?> RunAsync(CancellationToken cancel)
     {
-        var queue = new Queue<(string Step, string[] Inputs)>();
-        queue.Enqueue(("Start", []));
-        var running = new Dictionary<Task<(string Step, string TaskId, TaskOutcome Outcome)>, WorkerProcess>();
+        _queue.Enqueue(new PendingTask("Start", [], null));
         string? failure = null;
-        var endDone = false;
         var cancelled = Task.Delay(Timeout.Infinite, cancel).ContinueWith(_ => { }, TaskScheduler.Default);
 
-        while ((queue.Count > 0 && failure is null) || running.Count > 0)
+        while (true)
         {
-            while (failure is null && queue.Count > 0 && running.Count < maxWorkers)
+            if (failure is null)
             {
-                var (step, inputs) = queue.Dequeue();
-                var next = TakeIdleWorker() ?? StartWorker();
-                running.Add(LaunchAsync(next, step, inputs), next);
+                Dispatch();
             }
-            var first = await Task.WhenAny(running.Keys.Cast<Task>().Append(cancelled));
+            if (_running.Count == 0 && (failure is not null || _queue.Count == 0))
+            {
+                break;
+            }
+            var first = await Task.WhenAny(_running.Keys.Cast<Task>().Concat(failure is null ? _starting.Keys : []).Append(cancelled));
             if (first == cancelled)
             {
                 failure ??= "the run was interrupted";
-                foreach (var busy in running.Values)
-                {
-                    busy.Kill();
-                }
-                foreach (var (killedStep, killedTask, _) in await Task.WhenAll(running.Keys))
-                {
-                    store.FinishAttempt(store.AttemptDir(graph.Name, runId, killedStep, killedTask, 0), new AttemptDoneRecord(
-                        AttemptDoneRecord.Failed, DateTimeOffset.UtcNow, new Dictionary<string, ArtifactRef>(), [], new ErrorRecord("Interrupted", "the run was interrupted (Ctrl-C)", null)));
-                }
+                await InterruptAsync();
                 break;
             }
-            var finishedTask = (Task<(string Step, string TaskId, TaskOutcome Outcome)>)first;
-            var worker = running[finishedTask];
-            running.Remove(finishedTask);
-            var (doneStep, taskId, outcome) = await finishedTask;
-            var graphStep = graph.FindStep(doneStep)!;
-            if (outcome.Status == AttemptDoneRecord.Succeeded)
+            if (_starting.Remove(first, out var started))
             {
-                _idle.Push(worker);
-                if (graphStep.Kind == "end")
-                {
-                    endDone = true;
-                }
-                foreach (var next in graphStep.Next)
-                {
-                    queue.Enqueue((next, [$"{runId}/{doneStep}/{taskId}"]));
-                }
+                var seconds = (System.Diagnostics.Stopwatch.GetTimestamp() - started.Started) / (double)System.Diagnostics.Stopwatch.Frequency;
+                _startSeconds = (0.7 * _startSeconds) + (0.3 * seconds);
+                Release(started.Worker);
                 continue;
             }
-
-            var attemptDir = store.AttemptDir(graph.Name, runId, doneStep, taskId, 0);
-            string reason;
-            if (outcome.Status is null)
+            var finishedTask = (Task<Finished>)first;
+            _running.Remove(finishedTask, out var worker);
+            var finished = await finishedTask;
+            if (finished.Outcome.Status == AttemptDoneRecord.Succeeded)
             {
-                worker.Dispose();
-                _all.Remove(worker);
-                reason = $"the worker process exited with code {outcome.ExitCode} (the step ended the process or it crashed)";
+                Release(worker!);
+                _stepSeconds[finished.Task.Step] = _stepSeconds.TryGetValue(finished.Task.Step, out var mean) ? (0.7 * mean) + (0.3 * finished.Seconds) : finished.Seconds;
+                failure ??= Advance(finished);
+                continue;
             }
-            else
-            {
-                _idle.Push(worker);
-                reason = "the worker could not run the task (see its stderr above)";
-            }
-            // Finalize an attempt the worker could not, so readers see a failed attempt; the first marker wins.
-            store.FinishAttempt(attemptDir, new AttemptDoneRecord(
-                AttemptDoneRecord.Failed, DateTimeOffset.UtcNow, new Dictionary<string, ArtifactRef>(), [], new ErrorRecord("WorkerError", reason, null)));
-            var error = store.ReadAttemptDone(attemptDir)?.Error;
-            failure ??= $"step {doneStep} (task {taskId}) failed: {error?.Type}: {error?.Message}";
+            failure ??= Fail(finished, worker!);
         }
-        return failure ?? (endDone ? null : "the run ended before its End step (internal error)");
+        return failure ?? (_endDone ? null : "the run ended before its End step (internal error)");
     }
 
-    private async Task<(string Step, string TaskId, TaskOutcome Outcome)> LaunchAsync(WorkerProcess worker, string step, string[] inputs)
+    /// <summary>Queues the successors of a task that succeeded; returns a failure when the run cannot go on.</summary>
+    private string? Advance(Finished finished)
+    {
+        var name = finished.Task.Step;
+        var path = $"{runId}/{name}/{finished.TaskId}";
+        var done = store.ReadAttemptDone(store.AttemptDir(graph.Name, runId, name, finished.TaskId, 0));
+        var step = graph.FindStep(name);
+        if (done is null || step is null)
+        {
+            return $"step {name} (task {finished.TaskId}) reported success but its attempt is not finalized (internal error)";
+        }
+        switch (step.Kind)
+        {
+            case "end":
+                _endDone = true;
+                return null;
+            case "foreach":
+                var count = done.ForEach?.Count ?? 0;
+                if (count > maxNumSplits)
+                {
+                    return $"step {name} (task {finished.TaskId}) fans out over {count} items of {done.ForEach?.Artifact}, more than --max-num-splits {maxNumSplits}; raise the limit with --max-num-splits {count}";
+                }
+                for (var i = 0; i < count; i++)
+                {
+                    _queue.Enqueue(new PendingTask(step.Next[0], [path], i));
+                }
+                return null;
+            case "split":
+                for (var i = 0; i < step.Next.Count; i++)
+                {
+                    _queue.Enqueue(new PendingTask(step.Next[i], [path], i));
+                }
+                return null;
+        }
+        // Linear or switch: the target the task took (the task runner checked it against the graph).
+        foreach (var next in done.Next)
+        {
+            if (graph.FindStep(next) is not { IsJoin: true })
+            {
+                _queue.Enqueue(new PendingTask(next, [path], null));
+                continue;
+            }
+            if (done.Position.Count == 0)
+            {
+                return $"step {name} (task {finished.TaskId}) leads to the join {next} but is not inside a split (internal error)";
+            }
+            // A join starts when every branch of the split it closes is done, with its inputs in split order.
+            var top = done.Position[^1];
+            var key = (next, top.Step, top.Task);
+            if (!_joins.TryGetValue(key, out var slots))
+            {
+                _joins[key] = slots = new JoinSlots(new string?[top.Count]);
+            }
+            if (slots.Paths[top.Index] is null)
+            {
+                slots.Paths[top.Index] = path;
+                slots.Filled++;
+            }
+            if (slots.Filled == slots.Paths.Length)
+            {
+                _joins.Remove(key);
+                _queue.Enqueue(new PendingTask(next, [.. slots.Paths.Select(p => p!)], null));
+            }
+        }
+        return null;
+    }
+
+    private string Fail(Finished finished, WorkerProcess worker)
+    {
+        var (step, taskId, outcome) = (finished.Task.Step, finished.TaskId, finished.Outcome);
+        var attemptDir = store.AttemptDir(graph.Name, runId, step, taskId, 0);
+        string reason;
+        if (outcome.Status is null)
+        {
+            _all.Remove(worker);
+            worker.Dispose();
+            reason = $"the worker process exited with code {outcome.ExitCode} (the step ended the process or it crashed)";
+        }
+        else
+        {
+            Release(worker);
+            reason = "the worker could not run the task (see its stderr above)";
+        }
+        // Finalize an attempt the worker could not, so readers see a failed attempt; the first marker wins.
+        store.FinishAttempt(attemptDir, new AttemptDoneRecord(
+            AttemptDoneRecord.Failed, DateTimeOffset.UtcNow, new Dictionary<string, ArtifactRef>(), [], new ErrorRecord("WorkerError", reason, null)));
+        var error = store.ReadAttemptDone(attemptDir)?.Error;
+        return $"step {step} (task {taskId}) failed: {error?.Type}: {error?.Message}";
+    }
+
+    private async Task InterruptAsync()
+    {
+        foreach (var busy in _running.Values)
+        {
+            busy.Kill();
+        }
+        foreach (var killed in await Task.WhenAll(_running.Keys))
+        {
+            store.FinishAttempt(store.AttemptDir(graph.Name, runId, killed.Task.Step, killed.TaskId, 0), new AttemptDoneRecord(
+                AttemptDoneRecord.Failed, DateTimeOffset.UtcNow, new Dictionary<string, ArtifactRef>(), [], new ErrorRecord("Interrupted", "the run was interrupted (Ctrl-C)", null)));
+        }
+        _running.Clear();
+    }
+
+    /// <summary>Hands queued tasks to free workers, and starts more workers when that pays off.</summary>
+    private void Dispatch()
+    {
+        while (_queue.Count > 0 && TakeIdleWorker() is { } worker)
+        {
+            var task = _queue.Dequeue();
+            _running.Add(LaunchAsync(worker, task), worker);
+        }
+        while (_queue.Count > _starting.Count && _all.Count < maxWorkers && _starting.Count < s_parallelStarts && WorthStarting())
+        {
+            StartWorker();
+        }
+    }
+
+    /// <summary>
+    /// Whether another worker would finish the queue sooner: when a queued step's duration is not known yet, or
+    /// when the queued work per worker is longer than starting a worker takes.
+    /// </summary>
+    private bool WorthStarting()
+    {
+        var queued = 0.0;
+        foreach (var task in _queue)
+        {
+            if (!_stepSeconds.TryGetValue(task.Step, out var seconds))
+            {
+                return true;
+            }
+            queued += seconds;
+        }
+        return queued / Math.Max(1, _all.Count) > _startSeconds;
+    }
+
+    private void Release(WorkerProcess worker)
+    {
+        if (worker.HasExited)
+        {
+            _all.Remove(worker);
+            worker.Dispose();
+            return;
+        }
+        _idle.Push(worker);
+    }
+
+    private async Task<Finished> LaunchAsync(WorkerProcess worker, PendingTask task)
     {
         var taskId = (++_nextTaskId).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var attemptDir = store.AttemptDir(graph.Name, runId, step, taskId, 0);
-        store.StartAttempt(attemptDir, new AttemptStartRecord(DateTimeOffset.UtcNow, inputs, worker.Pid));
+        var attemptDir = store.AttemptDir(graph.Name, runId, task.Step, taskId, 0);
+        store.StartAttempt(attemptDir, new AttemptStartRecord(DateTimeOffset.UtcNow, task.Inputs, worker.Pid, task.SplitIndex));
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         using var log = new AttemptLog(fs, attemptDir);
-        var output = new ConsoleTaskOutput($"[{runId}/{step}/{taskId}]", log);
+        var output = new ConsoleTaskOutput($"[{runId}/{task.Step}/{taskId}]", log);
         output.System("Task is starting.");
-        var request = new TaskRequest(store.Root, graph.Name, runId, step, taskId, 0, inputs);
+        var request = new TaskRequest(store.Root, graph.Name, runId, task.Step, taskId, 0, task.Inputs, task.SplitIndex);
         var outcome = await worker.RunAsync(request, output);
         output.System(outcome.Status == AttemptDoneRecord.Succeeded ? "Task finished successfully." : "Task failed.");
-        return (step, taskId, outcome);
+        return new Finished(task, taskId, outcome, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
     /// <summary>An idle worker that is still alive; one that died while idle is dropped.</summary>
@@ -128,11 +263,12 @@ internal sealed class Orchestrator(
         return null;
     }
 
-    private WorkerProcess StartWorker()
+    private void StartWorker()
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var worker = WorkerProcess.Start(_dotnet, workerAssembly, fs.Directory.GetCurrentDirectory(), store.Root);
         _all.Add(worker);
-        return worker;
+        _starting.Add(worker.Ready, (worker, started));
     }
 
     public void StopWorkers()
@@ -143,6 +279,20 @@ internal sealed class Orchestrator(
         }
         _all.Clear();
         _idle.Clear();
+        _starting.Clear();
+    }
+
+    /// <summary>A task waiting for a worker: its step, the tasks it reads, and its branch or item index.</summary>
+    private sealed record PendingTask(string Step, string[] Inputs, int? SplitIndex);
+
+    private sealed record Finished(PendingTask Task, string TaskId, TaskOutcome Outcome, double Seconds);
+
+    /// <summary>The inputs of a join collected so far, in split or index order.</summary>
+    private sealed class JoinSlots(string?[] paths)
+    {
+        public string?[] Paths { get; } = paths;
+
+        public int Filled { get; set; }
     }
 
     private sealed class ConsoleTaskOutput(string prefix, AttemptLog log) : ITaskOutput

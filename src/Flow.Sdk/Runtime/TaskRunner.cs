@@ -17,6 +17,7 @@ namespace Flow.Sdk.Runtime;
 /// <param name="TaskId">The task id, unique within the run.</param>
 /// <param name="Attempt">The attempt number, from 0.</param>
 /// <param name="InputPaths">The tasks whose outputs this task reads, as <c>run/Step/task</c>; none for Start.</param>
+/// <param name="SplitIndex">The branch or item index, for the first task of a branch of a split or foreach.</param>
 internal sealed record TaskRequest(
     string Datastore,
     string Flow,
@@ -24,7 +25,8 @@ internal sealed record TaskRequest(
     string Step,
     string TaskId,
     int Attempt,
-    IReadOnlyList<string> InputPaths) : IJsonRecord<TaskRequest>
+    IReadOnlyList<string> InputPaths,
+    int? SplitIndex = null) : IJsonRecord<TaskRequest>
 {
     public void Write(Utf8JsonWriter json)
     {
@@ -36,6 +38,10 @@ internal sealed record TaskRequest(
         json.WriteString("taskId", TaskId);
         json.WriteNumber("attempt", Attempt);
         json.WriteTexts("inputPaths", InputPaths);
+        if (SplitIndex is { } index)
+        {
+            json.WriteNumber("splitIndex", index);
+        }
         json.WriteEndObject();
     }
 
@@ -46,22 +52,32 @@ internal sealed record TaskRequest(
         json.Text("step"),
         json.Text("taskId"),
         json.GetProperty("attempt").GetInt32(),
-        json.Texts("inputPaths"));
+        json.Texts("inputPaths"),
+        json.TryGetProperty("splitIndex", out var index) && index.ValueKind == JsonValueKind.Number ? index.GetInt32() : null);
 }
 
 /// <summary>Executes one task attempt in the current process and finalizes it in the datastore.</summary>
+/// <remarks>
+/// A worker process keeps one runner for all its tasks, so what every task of a run reads alike (the datastore,
+/// the run record, small blobs such as parameters and foreach item lists) is read once per worker.
+/// </remarks>
 internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, FlowDefinition> flows)
 {
     private static readonly TimeSpan s_heartbeat = TimeSpan.FromSeconds(5);
+    private readonly Dictionary<string, FlowDatastore> _stores = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Flow, string RunId), RunRecord> _runs = [];
+    private readonly BlobCache _cache = new();
 
     /// <summary>Runs the task; never throws for a failure of the user's code (it is recorded and returned).</summary>
     public async Task<AttemptDoneRecord> RunAsync(TaskRequest request)
     {
-        var store = FlowDatastore.Open(fs, request.Datastore, create: false);
-        if (store.ReadRun(request.Flow, request.RunId) is null)
+        if (!_stores.TryGetValue(request.Datastore, out var store))
         {
-            throw new FlowException($"No run {request.Flow}/{request.RunId} in {store.Root}; a task runs only inside a run that exists.");
+            store = FlowDatastore.Open(fs, request.Datastore, create: false);
+            _stores[request.Datastore] = store;
         }
+        var run = ReadRun(store, request.Flow, request.RunId)
+            ?? throw new FlowException($"No run {request.Flow}/{request.RunId} in {store.Root}; a task runs only inside a run that exists.");
         var attemptDir = store.AttemptDir(request.Flow, request.RunId, request.Step, request.TaskId, request.Attempt);
         if (store.ReadAttemptDone(attemptDir) is { } finished)
         {
@@ -70,7 +86,7 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
         }
         try
         {
-            return await RunAttemptAsync(store, attemptDir, request);
+            return await RunAttemptAsync(store, attemptDir, request, run);
         }
         catch (FlowException e)
         {
@@ -80,11 +96,26 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
         }
     }
 
-    private async Task<AttemptDoneRecord> RunAttemptAsync(FlowDatastore store, string attemptDir, TaskRequest request)
+    private RunRecord? ReadRun(FlowDatastore store, string flow, string runId)
+    {
+        if (_runs.TryGetValue((flow, runId), out var run))
+        {
+            return run;
+        }
+        run = store.ReadRun(flow, runId);
+        if (run is not null)
+        {
+            // run.json is written once and never changed, so a worker reads it once.
+            _runs[(flow, runId)] = run;
+        }
+        return run;
+    }
+
+    private async Task<AttemptDoneRecord> RunAttemptAsync(FlowDatastore store, string attemptDir, TaskRequest request, RunRecord run)
     {
         if (store.ReadAttemptStart(attemptDir) is null)
         {
-            store.StartAttempt(attemptDir, new AttemptStartRecord(DateTimeOffset.UtcNow, request.InputPaths, Environment.ProcessId));
+            store.StartAttempt(attemptDir, new AttemptStartRecord(DateTimeOffset.UtcNow, request.InputPaths, Environment.ProcessId, request.SplitIndex));
         }
         var heartbeatPath = fs.Path.Combine(attemptDir, "heartbeat");
         using var heartbeat = new Timer(_ => Touch(heartbeatPath), null, TimeSpan.Zero, s_heartbeat);
@@ -93,20 +124,26 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
         {
             return Finish(store, attemptDir, Failed(new ErrorRecord("FlowNotFound", $"This snapshot has no flow named {request.Flow}.", null)));
         }
-        var run = store.ReadRun(request.Flow, request.RunId)
-            ?? throw new FlowException($"Run {request.Flow}/{request.RunId} has no run.json.", ExitCodes.Failure);
         var graphStep = definition.Graph.FindStep(request.Step);
         if (graphStep is null || !definition.Steps.TryGetValue(graphStep.Name, out var invoker))
         {
             return Finish(store, attemptDir, Failed(new ErrorRecord("StepNotFound", $"Flow {request.Flow} has no step {request.Step}.", null)));
         }
 
+        var task = $"{request.Flow}/{request.RunId}/{graphStep.Name}/{request.TaskId}";
         var where = $"step {graphStep.Name}";
-        var inherited = Inherit(store, request, run);
-        object? Load(string name, ArtifactRef reference, Type type) => LoadArtifact(store, name, reference, type, $"{request.Flow}/{request.RunId}/{request.Step}/{request.TaskId}");
+        var inputs = ReadInputs(store, request);
+        var (frames, iteration) = Locate(store, definition, graphStep, request, inputs);
+        // Start and joins inherit only the run's parameters; every other step inherits all of its parent's artifacts.
+        var inherited = inputs.Count == 0 || graphStep.IsJoin ? run.Parameters : inputs[0].Done.Artifacts;
+        var parameterNames = new HashSet<string>(run.Parameters.Keys, StringComparer.Ordinal);
+        object? Load(string name, ArtifactRef reference, Type type) => LoadArtifact(store, name, reference, type, task);
+        object? LoadItem(FrameRecord frame) => frame.Item is null ? null
+            : Load($"item {frame.Index} of {frame.Step}", frame.Item, definition.ForEach.TryGetValue(frame.Step, out var fe) ? fe.ElementType : typeof(object));
 
         ErrorRecord? error = null;
         FlowSpec? flow = null;
+        ForEachRecord? fanOut = null;
         using (Current.Enter(new TaskIdentity(request.Flow, request.RunId, graphStep.Name, request.TaskId, request.Attempt, run.OriginRunId)))
         {
             try
@@ -115,9 +152,18 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
                     p => p.Name,
                     p => run.Parameters.TryGetValue(p.Name, out var r) ? Load(p.Name, r, p.Type) : p.Getter(definition.CreateDefault()));
                 flow = definition.Create(new ParameterValues(values));
-                flow.Artifacts = new ArtifactScope(inherited, Load, where);
-                await invoker(flow);
+                flow.Artifacts = new ArtifactScope(inherited, Load, where, fixedNames: parameterNames) { IsJoin = graphStep.IsJoin };
+                flow.Position = new TaskPosition(graphStep.Name, frames, iteration, LoadItem);
+                var item = frames.LastOrDefault(f => f.Kind == FrameRecord.ForEach);
+                var arguments = new StepArguments(
+                    type => item?.Item is { } reference ? Load($"item {item.Index} of {item.Step}", reference, type) : null,
+                    () => [.. inputs.Select(i => InputFlow(definition, values, i, Load, LoadItem, parameterNames))]);
+                await invoker(flow, arguments);
                 error = CheckTransition(flow, graphStep);
+                if (error is null && graphStep.Kind == "foreach")
+                {
+                    fanOut = FanOut(store, definition, flow, graphStep);
+                }
             }
             catch (Exception e)
             {
@@ -126,7 +172,7 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
             }
         }
 
-        var artifacts = new Dictionary<string, ArtifactRef>(inherited, StringComparer.Ordinal);
+        var artifacts = new Dictionary<string, ArtifactRef>(flow?.Artifacts.Inherited ?? inherited, StringComparer.Ordinal);
         if (flow is not null)
         {
             try
@@ -145,8 +191,135 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
             DateTimeOffset.UtcNow,
             artifacts,
             flow?.NextTargets.ToArray() ?? [],
-            error);
+            error,
+            frames,
+            iteration,
+            error is null ? fanOut : null);
         return Finish(store, attemptDir, done);
+    }
+
+    /// <summary>One finished input task of this task: its path and its successful attempt.</summary>
+    private sealed record InputTask(string Path, string Step, string TaskId, AttemptDoneRecord Done);
+
+    private static List<InputTask> ReadInputs(FlowDatastore store, TaskRequest request)
+    {
+        var result = new List<InputTask>(request.InputPaths.Count);
+        foreach (var input in request.InputPaths)
+        {
+            var parts = input.Split('/');
+            if (parts.Length != 3)
+            {
+                throw new FlowException($"Malformed input path '{input}'; expected run/Step/task.", ExitCodes.Failure);
+            }
+            var done = LatestAttemptIfSucceeded(store, request.Flow, parts[0], parts[1], parts[2])
+                ?? throw new FlowException($"Input task {request.Flow}/{input} has no successful attempt.", ExitCodes.Failure);
+            result.Add(new InputTask(input, parts[1], parts[2], done));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The task's frames and loop pass, derived from its inputs alone (so any process can run it): a join removes
+    /// the top frame its inputs share; the first task of a branch or item adds one; any other task keeps its parent's.
+    /// </summary>
+    private (IReadOnlyList<FrameRecord> Frames, int Iteration) Locate(FlowDatastore store, FlowDefinition definition, GraphStep step, TaskRequest request, List<InputTask> inputs)
+    {
+        if (inputs.Count == 0)
+        {
+            return ([], 0);
+        }
+        if (step.IsJoin)
+        {
+            var first = inputs[0].Done.Position;
+            if (first.Count == 0)
+            {
+                throw new FlowException($"Join {step.Name} was given {inputs[0].Path}, which is not inside a split or foreach.", ExitCodes.Failure);
+            }
+            var top = first[^1];
+            var seen = new bool[top.Count];
+            foreach (var input in inputs)
+            {
+                var frames = input.Done.Position;
+                if (frames.Count != first.Count || !frames.Take(frames.Count - 1).SequenceEqual(first.Take(first.Count - 1))
+                    || frames[^1].Step != top.Step || frames[^1].Task != top.Task || frames[^1].Index >= top.Count || seen[frames[^1].Index])
+                {
+                    throw new FlowException($"Join {step.Name} was given inputs of different splits ({inputs[0].Path} and {input.Path}); its inputs must be the branches of one split.", ExitCodes.Failure);
+                }
+                seen[frames[^1].Index] = true;
+            }
+            if (inputs.Count != top.Count)
+            {
+                throw new FlowException($"Join {step.Name} needs all {top.Count} branches of {top.Step} but was given {inputs.Count}.", ExitCodes.Failure);
+            }
+            return ([.. first.Take(first.Count - 1)], 0);
+        }
+        var parent = inputs[0];
+        var parentStep = definition.Graph.FindStep(parent.Step);
+        if (parentStep?.Kind is "split" or "foreach")
+        {
+            var count = parentStep.Kind == "split" ? parent.Done.Next.Count : parent.Done.ForEach?.Count ?? 0;
+            if (request.SplitIndex is not { } index || index < 0 || index >= count)
+            {
+                throw new FlowException(
+                    $"Task {step.Name}/{request.TaskId} follows the {parentStep.Kind} {parent.Step}, so it needs a split index from 0 to {count - 1} (--split-index).", ExitCodes.Usage);
+            }
+            var frame = parentStep.Kind == "split"
+                ? new FrameRecord(FrameRecord.Split, parent.Step, parent.TaskId, index, count)
+                : new FrameRecord(FrameRecord.ForEach, parent.Step, parent.TaskId, index, count, ReadItems(store, parent.Done.ForEach!.Items)[index]);
+            return ([.. parent.Done.Position, frame], 0);
+        }
+        return (parent.Done.Position, parent.Step == step.Name ? parent.Done.Iteration + 1 : 0);
+    }
+
+    private ForEachItems ReadItems(FlowDatastore store, string sha) =>
+        _cache.Parsed(sha, () => Json.Parse<ForEachItems>(_cache.Get(store, sha)));
+
+    private static FlowSpec InputFlow(
+        FlowDefinition definition,
+        Dictionary<string, object?> parameters,
+        InputTask input,
+        Func<string, ArtifactRef, Type, object?> load,
+        Func<FrameRecord, object?> loadItem,
+        IReadOnlySet<string> parameterNames)
+    {
+        var flow = definition.Create(new ParameterValues(parameters));
+        flow.Artifacts = new ArtifactScope(input.Done.Artifacts, load, $"input {input.Path}", readOnly: true, fixedNames: parameterNames);
+        flow.Position = new TaskPosition(input.Step, input.Done.Position, input.Done.Iteration, loadItem);
+        return flow;
+    }
+
+    /// <summary>Stores each item of a foreach's collection as its own blob, and the list of them.</summary>
+    private static ForEachRecord FanOut(FlowDatastore store, FlowDefinition definition, FlowSpec flow, GraphStep step)
+    {
+        if (!definition.ForEach.TryGetValue(step.Name, out var forEach))
+        {
+            throw new FlowException($"Step {step.Name} is a foreach, but this build has no fan-out for it; rebuild the project.");
+        }
+        if (forEach.Collection(flow) is not System.Collections.IEnumerable collection)
+        {
+            throw new FlowException($"Step {step.Name} fans out over {forEach.Artifact}, which is null; assign a collection before Next(..., forEach: nameof({forEach.Artifact})).");
+        }
+        var items = new List<(string, long, string)>();
+        foreach (var item in collection)
+        {
+            string encoding;
+            byte[] bytes;
+            try
+            {
+                (encoding, bytes) = ArtifactCodec.Serialize(item, forEach.ElementType);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                throw new FlowException($"Item {items.Count} of {forEach.Artifact} in step {step.Name} cannot be serialized: {e.Message}");
+            }
+            items.Add((store.Blobs.Put(bytes), bytes.LongLength, encoding));
+        }
+        if (items.Count == 0)
+        {
+            throw new FlowException($"Step {step.Name} fans out over {forEach.Artifact}, which is empty; a foreach needs at least one item (choose another path with a conditional Next when there is none).");
+        }
+        var list = store.Blobs.Put(Json.Bytes(new ForEachItems(forEach.ElementType.FullName ?? forEach.ElementType.Name, items)));
+        return new ForEachRecord(forEach.Artifact, items.Count, list);
     }
 
     private static AttemptDoneRecord Failed(ErrorRecord error) =>
@@ -170,31 +343,6 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
         }
     }
 
-    /// <summary>Start inherits the parameters; a linear step inherits every artifact of its parent by reference.</summary>
-    private static Dictionary<string, ArtifactRef> Inherit(FlowDatastore store, TaskRequest request, RunRecord run)
-    {
-        if (request.InputPaths.Count == 0)
-        {
-            return new Dictionary<string, ArtifactRef>(run.Parameters, StringComparer.Ordinal);
-        }
-        var result = new Dictionary<string, ArtifactRef>(StringComparer.Ordinal);
-        foreach (var input in request.InputPaths)
-        {
-            var parts = input.Split('/');
-            if (parts.Length != 3)
-            {
-                throw new FlowException($"Malformed input path '{input}'; expected run/Step/task.", ExitCodes.Failure);
-            }
-            var done = LatestAttemptIfSucceeded(store, request.Flow, parts[0], parts[1], parts[2])
-                ?? throw new FlowException($"Input task {request.Flow}/{input} has no successful attempt.", ExitCodes.Failure);
-            foreach (var (name, reference) in done.Artifacts)
-            {
-                result[name] = reference;
-            }
-        }
-        return result;
-    }
-
     /// <summary>The newest finalized attempt when it succeeded; null when it failed (an earlier success is not used) or none is finalized.</summary>
     internal static AttemptDoneRecord? LatestAttemptIfSucceeded(FlowDatastore store, string flow, string runId, string step, string taskId)
     {
@@ -210,12 +358,12 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
         return null;
     }
 
-    private static object? LoadArtifact(FlowDatastore store, string name, ArtifactRef reference, Type type, string task)
+    private object? LoadArtifact(FlowDatastore store, string name, ArtifactRef reference, Type type, string task)
     {
         byte[] bytes;
         try
         {
-            bytes = store.Blobs.Get(reference.Sha);
+            bytes = _cache.Get(store, reference.Sha);
         }
         catch (BlobCorruptException e)
         {
@@ -277,9 +425,14 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
         }
         var taken = string.Join(", ", flow.NextTargets);
         var expected = string.Join(", ", step.Next);
-        if (taken != expected || flow.NextForEach != step.ForEach)
+        var matches = step.Kind == "switch"
+            ? flow.NextTargets.Count == 1 && step.Next.Contains(flow.NextTargets[0]) && flow.NextForEach is null
+            : taken == expected && flow.NextForEach == step.ForEach;
+        if (!matches)
         {
-            return new ErrorRecord("TransitionError", $"Step {step.Name} called Next({taken}) but the graph built from the source says Next({expected}); rebuild the project.", null);
+            var shape = step.Kind == "switch" ? $"one of Next({string.Join("), Next(", step.Next)})" : $"Next({expected}{(step.ForEach is null ? "" : $", forEach: nameof({step.ForEach})")})";
+            var took = $"Next({taken}{(flow.NextForEach is null ? "" : $", forEach: \"{flow.NextForEach}\"")})";
+            return new ErrorRecord("TransitionError", $"Step {step.Name} called {took}, but the graph built from the source says {shape}; rebuild the project.", null);
         }
         return null;
     }

@@ -24,6 +24,7 @@ internal sealed class WorkerProcess : IDisposable
     private readonly Task _stdoutPump;
     private readonly Task _stderrPump;
     private readonly Lock _gate = new();
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ITaskOutput? _output;
     private TaskCompletionSource<TaskOutcome>? _pending;
     private string? _status;
@@ -40,6 +41,9 @@ internal sealed class WorkerProcess : IDisposable
     }
 
     public int Pid => _process.Id;
+
+    /// <summary>Gets a task that completes when the worker is ready for its first task, or has exited.</summary>
+    public Task Ready => _ready.Task;
 
     public static WorkerProcess Start(string dotnetHost, string assemblyPath, string workingDirectory, string datastore)
     {
@@ -151,7 +155,11 @@ internal sealed class WorkerProcess : IDisposable
             var control = line[(mark + _prefix.Length)..].Split(':');
             lock (_gate)
             {
-                if (control[0] == "done" && control.Length >= 3)
+                if (control[0] == "ready")
+                {
+                    _ready.TrySetResult();
+                }
+                else if (control[0] == "done" && control.Length >= 3)
                 {
                     _status = control[2];
                     _stdoutDone = true;
@@ -188,6 +196,7 @@ internal sealed class WorkerProcess : IDisposable
         lock (_gate)
         {
             _exited = true;
+            _ready.TrySetResult();
             _pending?.TrySetResult(new TaskOutcome(null, SafeExitCode()));
             _pending = null;
             _output = null;

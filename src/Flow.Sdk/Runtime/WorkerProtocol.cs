@@ -6,7 +6,8 @@ namespace Flow.Sdk.Runtime;
 /// The line protocol between the orchestrator and a worker process (docs/architecture.md, "Processes").
 /// </summary>
 /// <remarks>
-/// The orchestrator writes one <see cref="TaskRequest"/> as a JSON line to the worker's stdin per task and closes
+/// A worker announces that it is ready with <c>\u001fFLOW:&lt;token&gt;:ready</c> on stdout, so the orchestrator hands
+/// the next task to whichever worker is free first. The orchestrator writes one <see cref="TaskRequest"/> as a JSON line to the worker's stdin per task and closes
 /// stdin to stop it. Everything the task prints goes to the worker's stdout and stderr and belongs to that task.
 /// When the task is finalized the worker writes a control line to stderr, then one to stdout:
 /// <c>\u001fFLOW:&lt;token&gt;:end:&lt;taskId&gt;</c> and <c>\u001fFLOW:&lt;token&gt;:done:&lt;taskId&gt;:&lt;status&gt;</c>.
@@ -25,6 +26,8 @@ internal static class WorkerProtocol
 
     public static string EndLine(string token, string taskId) => $"{Prefix(token)}end:{taskId}";
 
+    public static string ReadyLine(string token) => $"{Prefix(token)}ready";
+
     public static string Serialize(TaskRequest request) => System.Text.Encoding.UTF8.GetString(Json.Bytes(request));
 
     public static TaskRequest Deserialize(string line) => Json.Parse<TaskRequest>(System.Text.Encoding.UTF8.GetBytes(line));
@@ -41,6 +44,8 @@ internal static class WorkerLoop
         Console.SetIn(TextReader.Null);
         var controlOut = Console.Out;
         var controlErr = Console.Error;
+        await controlOut.WriteLineAsync(WorkerProtocol.ReadyLine(token));
+        await controlOut.FlushAsync();
         while (await input.ReadLineAsync() is { } line)
         {
             if (line.Length == 0)

@@ -144,7 +144,16 @@ internal sealed class DumpCommand(IConsole console, IFileSystem fs, WorkingDirec
         var text = new StringBuilder();
         foreach (var task in tasks)
         {
-            text.Append(task.Pathspec).Append(" (attempt ").Append(task.Attempt).Append(", ").Append(task.Status).AppendLine(")");
+            text.Append(task.Pathspec).Append(" (attempt ").Append(task.Attempt).Append(", ").Append(task.Status);
+            if (task.ForeachIndices.Count > 0)
+            {
+                text.Append(", index ").Append(string.Join(".", task.ForeachIndices));
+            }
+            if (task.Iteration > 0)
+            {
+                text.Append(", pass ").Append(task.Iteration);
+            }
+            text.AppendLine(")");
             foreach (var artifact in task.Artifacts.Where(a => include is null || include.Contains(a.Name)))
             {
                 text.Append("  ").Append(artifact.Name).Append(" [").Append(artifact.Type).Append(", ").Append(artifact.Size).Append(" bytes] = ");
@@ -161,7 +170,7 @@ internal sealed class DumpCommand(IConsole console, IFileSystem fs, WorkingDirec
     private void WriteJson(List<TaskInfo> tasks, HashSet<string>? include)
     {
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
             foreach (var task in tasks)
@@ -184,6 +193,10 @@ internal sealed class DumpCommand(IConsole console, IFileSystem fs, WorkingDirec
                     }
                 }
                 json.WriteStartArray("$index");
+                foreach (var index in task.ForeachIndices)
+                {
+                    json.WriteNumberValue(index);
+                }
                 json.WriteEndArray();
                 json.WriteNumber("$attempt", task.Attempt);
                 json.WriteEndObject();

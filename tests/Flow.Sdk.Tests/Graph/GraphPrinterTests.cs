@@ -11,10 +11,12 @@ public sealed class GraphPrinterTests
           "description": "Trains two models.",
           "steps": [
             { "name": "End", "kind": "end", "next": [], "line": 40 },
-            { "name": "Join", "kind": "join", "next": ["End"], "line": 30 },
-            { "name": "Start", "kind": "split", "next": ["Left", "Right"], "description": "Loads the data.", "line": 5 },
-            { "name": "Right", "kind": "linear", "next": ["Join"], "line": 20 },
-            { "name": "Left", "kind": "foreach", "next": ["Join"], "forEach": "Items", "line": 10 }
+            { "name": "Join", "kind": "linear", "join": true, "next": ["End"], "line": 30 },
+            { "name": "Start", "kind": "split", "next": ["Left", "Right"], "matchingJoin": "Join", "description": "Loads the data.", "line": 5 },
+            { "name": "Right", "kind": "switch", "next": ["Right", "Join"], "line": 20 },
+            { "name": "Left", "kind": "foreach", "next": ["Each"], "forEach": "Items", "matchingJoin": "Gather", "line": 10 },
+            { "name": "Each", "kind": "linear", "next": ["Gather"], "line": 12 },
+            { "name": "Gather", "kind": "linear", "join": true, "next": ["Join"], "line": 14 }
           ],
           "parameters": [
             { "name": "Count", "option": "count", "type": "int", "default": "3", "required": false, "help": "how many" },
@@ -43,14 +45,23 @@ public sealed class GraphPrinterTests
     }
 
     [Fact]
-    public void ToText_PrintsStepsDepthFirstFromStartWithEndLast()
+    public void ToText_ListsEachBranchWholeBeforeItsJoin_IndentedByNesting()
     {
         var steps = GraphPrinter.ToText(s_graph).Split('\n')
-            .Where(l => l.StartsWith("Step ", StringComparison.Ordinal))
+            .Where(l => l.TrimStart().StartsWith("Step ", StringComparison.Ordinal))
             .Select(l => l.TrimEnd('\r'))
             .ToList();
 
-        steps.ShouldBe(["Step Start (split)", "Step Left (foreach)", "Step Join (join)", "Step Right", "Step End"]);
+        steps.ShouldBe(
+        [
+            "Step Start (split)",
+            "    Step Left (foreach)",
+            "        Step Each",
+            "    Step Gather (join)",
+            "    Step Right (conditional)",
+            "Step Join (join)",
+            "Step End",
+        ]);
     }
 
     [Fact]
@@ -59,8 +70,9 @@ public sealed class GraphPrinterTests
         var text = GraphPrinter.ToText(s_graph);
 
         text.ShouldContain("    Loads the data.");
-        text.ShouldContain("    => Left, Right");
-        text.ShouldContain("    => Join for each of Items");
+        text.ShouldContain("    => Left, Right (meet in Join)");
+        text.ShouldContain("        => Each for each item of Items (meet in Gather)");
+        text.ShouldContain("        => Right (again) or Join");
     }
 
     [Fact]

@@ -33,9 +33,9 @@ internal sealed class PipelineScenario : IDisposable
             values => new PipelineFlow { Count = values.Get<int>("Count"), Hooks = Hooks },
             new Dictionary<string, StepInvoker>(StringComparer.Ordinal)
             {
-                ["Start"] = f => Invoke(f, p => p.Start()),
-                ["Middle"] = f => Invoke(f, p => p.Middle()),
-                ["End"] = f => Invoke(f, p => p.End()),
+                ["Start"] = (f, _) => Invoke(f, p => p.Start()),
+                ["Middle"] = (f, _) => Invoke(f, p => p.Middle()),
+                ["End"] = (f, _) => Invoke(f, p => p.End()),
             },
             [new ParameterDefinition("Count", typeof(int), f => ((PipelineFlow)f).Count)]);
         Runner = new TaskRunner(Store.FileSystem, new Dictionary<string, FlowDefinition>(StringComparer.Ordinal) { [FlowName] = Definition });
