@@ -25,6 +25,31 @@ export NUGET_PACKAGES="$work/nuget"
 dotnet new install "$work/feed/Flow.Templates.$version.nupkg" --debug:custom-hive "$work/hive" >/dev/null
 dotnet new flow -n Bench -o "$work/Bench" --debug:custom-hive "$work/hive" >/dev/null
 flow="$work/tools/dotnet-flow"
+# A second project for the scheduler: a foreach of --count trivial tasks between Start and a join.
+dotnet new flow -n Wide -o "$work/Wide" --debug:custom-hive "$work/hive" >/dev/null
+rm "$work/Wide/HelloFlow.cs"
+cat > "$work/Wide/WideFlow.cs" <<'EOF'
+using Flow.Sdk;
+
+public partial class WideFlow : FlowSpec
+{
+    [Parameter] public int Count { get; init; } = 100;
+
+    public partial int[] Items { get; set; }
+
+    public partial long Square { get; set; }
+
+    public partial long Total { get; set; }
+
+    [Step] public void Start() { Items = [.. Enumerable.Range(0, Count)]; Next(Each, forEach: nameof(Items)); }
+
+    [Step] public void Each(int item) { Square = (long)item * item; Next(Join); }
+
+    [Step] public void Join(Inputs<WideFlow> inputs) { Total = inputs.Sum(i => i.Square); Next(End); }
+
+    [Step] public void End() { }
+}
+EOF
 cd "$work/Bench"
 
 # The edit-run loop uses the build servers, as the tool does for users (FLOW_BUILD_SERVERS unset).
@@ -32,10 +57,10 @@ unset MSBUILDDISABLENODEREUSE DOTNET_CLI_USE_MSBUILD_SERVER FLOW_BUILD_SERVERS
 "$flow" run >/dev/null            # first build and run: not measured
 "$flow" run >/dev/null
 
-measure() { # name, then the command
+measure() { # name, then the command; REPS=k overrides N for one case
   local name=$1; shift
   local times=()
-  for _ in $(seq "$n"); do
+  for _ in $(seq "${REPS:-$n}"); do
     local start end
     start=$(date +%s%N)
     "$@" >/dev/null
@@ -57,3 +82,22 @@ measure "show" "$flow" show
 measure "dump latest/Hello" "$flow" dump latest/Hello
 measure "dump latest/End --json" "$flow" dump latest/End --json
 measure "run after a one-line edit" edit_and_run
+
+# The scheduler: a foreach of 100 and of 1,000 trivial tasks, end to end (tool start, run, start and join).
+cd "$work/Wide"
+"$flow" run >/dev/null
+measure "foreach of 100 (end to end)" "$flow" run --count 100
+REPS=5 measure "foreach of 1,000 (end to end)" "$flow" run --count 1000 --max-num-splits 1000
+# The orchestrator's peak memory (VmHWM) for the foreach of 1,000: the flow executable started directly, sampled
+# until it exits; workers are separate processes and not counted.
+app=$(ls bin/Debug/net10.0/Wide.dll)
+dotnet exec "$app" run --count 1000 --max-num-splits 1000 >/dev/null &
+pid=$!
+peak=0
+while kill -0 "$pid" 2>/dev/null; do
+  hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+  if [ -n "$hwm" ] && [ "$hwm" -gt "$peak" ]; then peak=$hwm; fi
+  sleep 0.05
+done
+wait "$pid"
+printf '%-34s %5d MiB\n' "orchestrator peak, foreach 1,000" $((peak / 1024))

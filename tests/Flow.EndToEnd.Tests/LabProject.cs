@@ -54,6 +54,20 @@ internal static class LabProject
             [Step] public void End() => Console.WriteLine($"sum {Squares.Sum()}");
         }
 
+        /// <summary>A foreach of four children that each sleep a second: shows how many ran at once.</summary>
+        public partial class SleepyForeachFlow : FlowSpec
+        {
+            public partial int[] Items { get; set; }
+
+            [Step] public void Start() { Items = [0, 1, 2, 3]; Next(Nap, forEach: nameof(Items)); }
+
+            [Step] public void Nap(int item) { Thread.Sleep(1000); Next(Join); }
+
+            [Step] public void Join(Inputs<SleepyForeachFlow> inputs) => Next(End);
+
+            [Step] public void End() { }
+        }
+
         public partial class ExitFlow : FlowSpec
         {
             [Step] public void Start() { Environment.Exit(3); Next(End); }

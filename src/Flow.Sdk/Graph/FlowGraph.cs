@@ -152,7 +152,7 @@ public sealed record GraphStep(
     string? Description,
     string? File,
     int Line,
-    bool IsJoin = false,
+    [property: System.Text.Json.Serialization.JsonPropertyName("join")] bool IsJoin = false,
     string? MatchingJoin = null);
 
 /// <summary>A run parameter of a flow.</summary>

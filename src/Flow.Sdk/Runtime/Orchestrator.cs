@@ -34,6 +34,7 @@ internal sealed class Orchestrator(
     private readonly string _dotnet = DotnetHost.Path;
     private double _startSeconds = 0.15;
     private int _nextTaskId;
+    private int _failedStarts;
     private bool _endDone;
 
     /// <summary>Starts a worker ahead of the first task, so its start-up overlaps the run's own set-up.</summary>
@@ -67,6 +68,11 @@ internal sealed class Orchestrator(
             {
                 var seconds = (System.Diagnostics.Stopwatch.GetTimestamp() - started.Started) / (double)System.Diagnostics.Stopwatch.Frequency;
                 _startSeconds = (0.7 * _startSeconds) + (0.3 * seconds);
+                if (started.Worker.HasExited && ++_failedStarts >= 3)
+                {
+                    // Workers that die before their first task would be replaced forever: stop the run instead.
+                    failure ??= $"worker processes exit at start-up (exit code {started.Worker.ExitCode}; their output is above)";
+                }
                 Release(started.Worker);
                 continue;
             }

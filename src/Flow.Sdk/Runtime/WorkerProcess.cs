@@ -114,6 +114,9 @@ internal sealed class WorkerProcess : IDisposable
         }
     }
 
+    /// <summary>Gets the exit code once the worker has exited, else null.</summary>
+    public int? ExitCode => SafeExitCode();
+
     private int? SafeExitCode()
     {
         try
