@@ -89,7 +89,9 @@ internal static class FlowReader
         var parameters = ReadParameters(type, Report);
         var artifactNames = new HashSet<string>(artifacts.Select(a => a.Name).Concat(parameters.Select(p => p.Name)), StringComparer.Ordinal);
 
-        foreach (var member in type.GetMembers().Where(m => !m.IsImplicitlyDeclared && Array.IndexOf(ReservedNames, m.Name) >= 0 && m.Locations.Length > 0 && m.Locations[0].IsInSource))
+        // Steps, artifacts and parameters would hide FlowSpec's members; a helper method or an override may be named so.
+        foreach (var member in type.GetMembers().Where(m => !m.IsImplicitlyDeclared && Array.IndexOf(ReservedNames, m.Name) >= 0 && m.Locations.Length > 0 && m.Locations[0].IsInSource
+            && (m is IPropertySymbol or IFieldSymbol || stepNames.Contains(m.Name))))
         {
             var what = stepNames.Contains(member.Name) ? "Step" : member is IPropertySymbol ? "Property" : "Member";
             Report(Diagnostics.ReservedName, member.Locations[0], what, member.Name, "reserved: " + string.Join(", ", ReservedNames.Take(9)));
@@ -126,17 +128,21 @@ internal static class FlowReader
         }
 
         // A foreach child's item parameter must take the collection's elements; only a foreach child has one.
-        var foreachTargets = steps.Where(s => s.Kind == "foreach" && s.Next.Count == 1).ToDictionary(s => s.Next[0], s => s.Name, StringComparer.Ordinal);
+        // (Several foreach steps may name one child; the graph rules then report the child as reached inside different splits.)
         foreach (var entry in items)
         {
             var (name, parameter, where) = (entry.Key, entry.Value.Parameter, entry.Value.Where);
-            if (!foreachTargets.TryGetValue(name, out var parent))
+            var parents = steps.Where(s => s.Kind == "foreach" && s.Next.Count == 1 && s.Next[0] == name).ToList();
+            if (parents.Count == 0)
             {
                 Report(Diagnostics.BadStepSignature, where, name, $"takes a parameter ({parameter.Type.ToDisplayString()} {parameter.Name}) but no foreach targets it; only a foreach child receives its item");
             }
-            else if (elements.TryGetValue(parent, out var element) && !SymbolEqualityComparer.Default.Equals(element, parameter.Type) && parameter.Type.SpecialType != SpecialType.System_Object)
+            foreach (var parent in parents)
             {
-                Report(Diagnostics.ItemTypeMismatch, where, name, parent + "'s " + steps.First(s => s.Name == parent).ForEach, element.ToDisplayString(), parameter.Type.ToDisplayString(), parameter.Name);
+                if (elements.TryGetValue(parent.Name, out var element) && !SymbolEqualityComparer.Default.Equals(element, parameter.Type) && parameter.Type.SpecialType != SpecialType.System_Object)
+                {
+                    Report(Diagnostics.ItemTypeMismatch, where, name, parent.Name + "'s " + parent.ForEach, element.ToDisplayString(), parameter.Type.ToDisplayString(), parameter.Name);
+                }
             }
         }
 

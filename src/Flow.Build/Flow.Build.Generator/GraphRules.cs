@@ -27,7 +27,7 @@ internal static class GraphRules
         }
         foreach (var step in steps)
         {
-            // A switch may target itself (a loop); any other edge into Start is an error.
+            // Start is only the entry: no edge may lead into it, not even a conditional step's loop.
             if (step.Next.Contains("Start"))
             {
                 report(Diagnostics.StartHasIncoming, step.Where.ToLocation(), Array.Empty<string>());

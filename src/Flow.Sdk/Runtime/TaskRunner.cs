@@ -156,7 +156,7 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
                 flow.Position = new TaskPosition(graphStep.Name, frames, iteration, LoadItem);
                 var item = frames.LastOrDefault(f => f.Kind == FrameRecord.ForEach);
                 var arguments = new StepArguments(
-                    type => item?.Item is { } reference ? Load($"item {item.Index} of {item.Step}", reference, type) : null,
+                    type => item is null ? null : type == typeof(object) ? LoadItem(item) : item.Item is { } reference ? Load($"item {item.Index} of {item.Step}", reference, type) : null,
                     () => [.. inputs.Select(i => InputFlow(definition, values, i, Load, LoadItem, parameterNames))]);
                 await invoker(flow, arguments);
                 error = CheckTransition(flow, graphStep);
