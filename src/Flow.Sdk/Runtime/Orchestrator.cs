@@ -31,6 +31,7 @@ internal sealed class Orchestrator(
     private readonly Dictionary<Task<Finished>, WorkerProcess> _running = [];
     private readonly Dictionary<(string Join, string Step, string Task), JoinSlots> _joins = [];
     private readonly Dictionary<string, double> _stepSeconds = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, double> _stepCpuShare = new(StringComparer.Ordinal);
     private readonly string _dotnet = DotnetHost.Path;
     private double _startSeconds = 0.15;
     private int _nextTaskId;
@@ -83,6 +84,10 @@ internal sealed class Orchestrator(
             {
                 Release(worker!);
                 _stepSeconds[finished.Task.Step] = _stepSeconds.TryGetValue(finished.Task.Step, out var mean) ? (0.7 * mean) + (0.3 * finished.Seconds) : finished.Seconds;
+                if (finished.Outcome.CpuShare is { } share)
+                {
+                    _stepCpuShare[finished.Task.Step] = _stepCpuShare.TryGetValue(finished.Task.Step, out var cpu) ? (0.7 * cpu) + (0.3 * share) : share;
+                }
                 failure ??= Advance(finished);
                 continue;
             }
@@ -211,11 +216,13 @@ internal sealed class Orchestrator(
 
     /// <summary>
     /// Whether another worker would finish the queue sooner: when a queued step's duration is not known yet, or
-    /// when the queued work per worker is longer than starting a worker takes.
+    /// when the queued work per worker is longer than starting a worker takes. Beyond one worker per core, only
+    /// tasks that mostly wait (sleep, I/O) gain from more workers: CPU-bound ones would only share the cores.
     /// </summary>
     private bool WorthStarting()
     {
         var queued = 0.0;
+        var waits = false;
         foreach (var task in _queue)
         {
             if (!_stepSeconds.TryGetValue(task.Step, out var seconds))
@@ -223,6 +230,13 @@ internal sealed class Orchestrator(
                 return true;
             }
             queued += seconds;
+            // Below a fifth: the task waits, even allowing for CPU-bound tasks that queue for a core while more
+            // workers than cores run (their share then falls to cores / workers).
+            waits |= !_stepCpuShare.TryGetValue(task.Step, out var share) || share < 0.2;
+        }
+        if (!waits && _all.Count >= Environment.ProcessorCount)
+        {
+            return false;
         }
         return queued / Math.Max(1, _all.Count) > _startSeconds;
     }

@@ -5,7 +5,8 @@ namespace Flow.Sdk.Runtime;
 /// <summary>How a task attempt ended, as the orchestrator saw it.</summary>
 /// <param name="Status">The status the worker reported, or null when the worker died first.</param>
 /// <param name="ExitCode">The worker's exit code when it died.</param>
-internal sealed record TaskOutcome(string? Status, int? ExitCode);
+/// <param name="CpuShare">The worker's CPU time during the task divided by the task's wall time, as it reported it.</param>
+internal sealed record TaskOutcome(string? Status, int? ExitCode, double? CpuShare = null);
 
 /// <summary>Receives the lines a task prints.</summary>
 internal interface ITaskOutput
@@ -28,6 +29,7 @@ internal sealed class WorkerProcess : IDisposable
     private ITaskOutput? _output;
     private TaskCompletionSource<TaskOutcome>? _pending;
     private string? _status;
+    private double? _cpuShare;
     private bool _stdoutDone;
     private bool _stderrDone;
     private bool _exited;
@@ -89,6 +91,7 @@ internal sealed class WorkerProcess : IDisposable
             _output = output;
             _pending = pending;
             _status = null;
+            _cpuShare = null;
             _stdoutDone = _stderrDone = false;
         }
         try
@@ -165,6 +168,7 @@ internal sealed class WorkerProcess : IDisposable
                 else if (control[0] == "done" && control.Length >= 3)
                 {
                     _status = control[2];
+                    _cpuShare = control.Length >= 4 && double.TryParse(control[3], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var share) ? share : null;
                     _stdoutDone = true;
                 }
                 else if (control[0] == "end")
@@ -175,7 +179,7 @@ internal sealed class WorkerProcess : IDisposable
                 {
                     _pending = null;
                     _output = null;
-                    pending.TrySetResult(new TaskOutcome(_status, null));
+                    pending.TrySetResult(new TaskOutcome(_status, null, _cpuShare));
                 }
             }
         }

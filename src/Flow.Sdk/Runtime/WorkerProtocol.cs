@@ -22,7 +22,8 @@ internal static class WorkerProtocol
 
     public static string Prefix(string token) => $"{Mark}FLOW:{token}:";
 
-    public static string DoneLine(string token, string taskId, string status) => $"{Prefix(token)}done:{taskId}:{status}";
+    public static string DoneLine(string token, string taskId, string status, double cpuShare) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Prefix(token)}done:{taskId}:{status}:{cpuShare:0.###}");
 
     public static string EndLine(string token, string taskId) => $"{Prefix(token)}end:{taskId}";
 
@@ -53,6 +54,8 @@ internal static class WorkerLoop
                 continue;
             }
             var request = WorkerProtocol.Deserialize(line);
+            var cpuBefore = Environment.CpuUsage.TotalTime;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             string status;
             try
             {
@@ -67,7 +70,11 @@ internal static class WorkerLoop
             // A partial line the step left behind is fine: the orchestrator finds the control mark anywhere in a line.
             await controlErr.WriteLineAsync(WorkerProtocol.EndLine(token, request.TaskId));
             await controlErr.FlushAsync();
-            await controlOut.WriteLineAsync(WorkerProtocol.DoneLine(token, request.TaskId, status));
+            // How much of the task's time this process spent on a CPU: the orchestrator starts more workers than
+            // cores only for tasks that mostly wait.
+            var wall = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            var cpuShare = wall.TotalSeconds > 0 ? (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds / wall.TotalSeconds : 1;
+            await controlOut.WriteLineAsync(WorkerProtocol.DoneLine(token, request.TaskId, status, cpuShare));
             await controlOut.FlushAsync();
         }
         return ExitCodes.Success;
