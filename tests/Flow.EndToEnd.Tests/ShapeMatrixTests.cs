@@ -443,6 +443,16 @@ public sealed partial class ShapeMatrixTests(PackedProduct product)
                 run.Single("End").Str("Seen").ShouldBe("xAxB,yAyB");
             });
 
+        shapes["TrainFlow"] = new(
+            [("Start", 1), ("Linear", 1), ("Forest", 1), ("Tune", 3), ("BestSeed", 1), ("Pick", 1), ("End", 1)],
+            ["Score"],
+            run =>
+            {
+                run.Tasks("Tune").Select(t => t["Score"].GetDouble()).ShouldBe([0.71, 0.72, 0.73], tolerance: 1e-9);
+                run.Single("BestSeed")["Score"].GetDouble().ShouldBe(0.73, tolerance: 1e-9);
+                run.Single("End")["Score"].GetDouble().ShouldBe(0.8, tolerance: 1e-9);
+            });
+
         shapes["MergeFlow"] = new(
             [("Start", 1), ("A", 1), ("B", 1), ("Join", 1), ("End", 1)],
             ["Conflict", "OnlyA", "Shared"],
@@ -583,7 +593,7 @@ internal sealed class ShapeTask(string pathspec, JsonElement json)
 
     public long[] Longs(string name) => [.. this[name].EnumerateArray().Select(e => e.GetInt64())];
 
-    private JsonElement this[string name] => json.TryGetProperty(name, out var value)
+    public JsonElement this[string name] => json.TryGetProperty(name, out var value)
         ? value
         : throw new ShouldAssertException($"{pathspec} has no artifact {name}; it has {string.Join(", ", Names)}.");
 

@@ -484,3 +484,23 @@ public partial class MergeConflictFlow : FlowSpec
 
     [Step] public void End() { }
 }
+
+/// <summary>The example of README.md, as written there: a split, a foreach in one branch, joins, a conditional step.</summary>
+public partial class TrainFlow : FlowSpec
+{
+    public partial int[] Seeds { get; set; }
+    public partial double Score { get; set; }
+
+    [Step] public void Start() => Next(Linear, Forest);                          // split: two branches
+    [Step] public void Linear() { Score = 0.8; Next(Pick); }
+    [Step] public void Forest() { Seeds = [1, 2, 3]; Next(Tune, forEach: nameof(Seeds)); }  // one task per seed
+    [Step] public void Tune(int seed) { Score = 0.7 + (seed / 100.0); Next(BestSeed); }   // the item as a typed parameter
+    [Step] public void BestSeed(Inputs<TrainFlow> inputs) { Score = inputs.Max(i => i.Score); Next(Pick); } // join
+    [Step] public void Pick(Inputs<TrainFlow> inputs)
+    {
+        Score = Math.Max(inputs[nameof(Linear)].Score, inputs[nameof(BestSeed)].Score);
+        if (Score > 0.75) { Next(End); } else { Next(Retrain); }                  // conditional step
+    }
+    [Step] public void Retrain() => Next(End);
+    [Step] public void End() => Console.WriteLine($"best {Score}");
+}
