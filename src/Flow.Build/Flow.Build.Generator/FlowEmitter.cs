@@ -45,6 +45,18 @@ internal static class FlowEmitter
             json.Append(",\"default\":").Append(Str(p.Default));
             json.Append(",\"required\":").Append(p.Required ? "true" : "false");
             json.Append(",\"help\":").Append(Str(p.Help));
+            if (p.IsFile)
+            {
+                json.Append(",\"file\":true");
+            }
+            if (p.Separator is not null)
+            {
+                json.Append(",\"separator\":").Append(Str(p.Separator));
+            }
+            if (p.Encoding is not null)
+            {
+                json.Append(",\"encoding\":").Append(Str(p.Encoding));
+            }
             json.Append('}');
         }
         json.Append("]}");

@@ -16,6 +16,10 @@ internal static class FlowReader
     public const string FlowSpecName = "Flow.Sdk.FlowSpec";
     public const string StepAttributeName = "Flow.Sdk.StepAttribute";
     public const string ParameterAttributeName = "Flow.Sdk.ParameterAttribute";
+    public const string IncludeFileAttributeName = "Flow.Sdk.IncludeFileAttribute";
+
+    private static bool IsParameterAttribute(AttributeData a) =>
+        a.AttributeClass?.ToDisplayString() is ParameterAttributeName or IncludeFileAttributeName;
 
     /// <summary>Options of the flow executable and the tool; a parameter may not take these names (DESIGN §3).</summary>
     public static readonly string[] ReservedOptions =
@@ -193,7 +197,7 @@ internal static class FlowReader
             }
             if (member is IPropertySymbol property)
             {
-                var isParameter = property.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ParameterAttributeName);
+                var isParameter = property.GetAttributes().Any(IsParameterAttribute);
                 if (property.IsPartialDefinition && property.DeclaredAccessibility == Accessibility.Public && property.GetMethod is not null && property.SetMethod is not null && !isParameter)
                 {
                     artifacts.Add(new ArtifactModel(property.Name, property.Type.ToDisplayString(s_fullType), "public"));
@@ -217,11 +221,12 @@ internal static class FlowReader
         var byOption = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var property in type.GetMembers().OfType<IPropertySymbol>())
         {
-            var attribute = property.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == ParameterAttributeName);
+            var attribute = property.GetAttributes().FirstOrDefault(IsParameterAttribute);
             if (attribute is null)
             {
                 continue;
             }
+            var isFile = attribute.AttributeClass?.ToDisplayString() == IncludeFileAttributeName;
             if (property.SetMethod is not { IsInitOnly: true })
             {
                 report(Diagnostics.ParameterNotInitOnly, property.Locations[0], new[] { property.Name });
@@ -239,17 +244,38 @@ internal static class FlowReader
             }
             byOption[option] = property.Name;
             string? help = null;
+            string? separator = null;
+            string? defaultPath = null;
+            var encoding = "utf-8";
             var required = false;
             foreach (var named in attribute.NamedArguments)
             {
-                if (named.Key == "Help")
+                switch (named.Key)
                 {
-                    help = named.Value.Value as string;
+                    case "Help":
+                        help = named.Value.Value as string;
+                        break;
+                    case "Required" when named.Value.Value is bool b:
+                        required = b;
+                        break;
+                    case "Separator":
+                        separator = named.Value.Value as string;
+                        break;
+                    case "Default":
+                        defaultPath = named.Value.Value as string;
+                        break;
+                    case "Encoding" when named.Value.Value is string e:
+                        encoding = e;
+                        break;
                 }
-                else if (named.Key == "Required" && named.Value.Value is bool b)
-                {
-                    required = b;
-                }
+            }
+            if (isFile && !IsFileType(property.Type))
+            {
+                report(Diagnostics.BadParameterType, property.Locations[0], new[] { $"Included file {property.Name} is a {property.Type.ToDisplayString()}; an [IncludeFile] property is a string (text), byte[] or IncludedFile (a stream)" });
+            }
+            if (separator is not null && (separator.Length == 0 || property.Type.SpecialType == SpecialType.System_String || ElementType(property.Type) is null))
+            {
+                report(Diagnostics.BadParameterType, property.Locations[0], new[] { $"Parameter {property.Name} has a Separator but is a {property.Type.ToDisplayString()}; a separator (non-empty) splits the items of a list or array parameter" });
             }
             var syntax = property.DeclaringSyntaxReferences.Select(r => r.GetSyntax()).OfType<PropertyDeclarationSyntax>().FirstOrDefault();
             parameters.Add(new ParameterModel(
@@ -258,9 +284,12 @@ internal static class FlowReader
                 property.Type.ToDisplayString(),
                 property.Type.ToDisplayString(s_fullType),
                 property.Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
-                syntax?.Initializer?.Value.ToString(),
+                isFile ? defaultPath : syntax?.Initializer?.Value.ToString(),
                 required,
-                help));
+                help,
+                isFile,
+                separator,
+                isFile && property.Type.SpecialType == SpecialType.System_String ? encoding : null));
         }
         return parameters;
     }
@@ -423,6 +452,11 @@ internal static class FlowReader
             kind == "foreach" && element is not null ? element.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) : null);
         return (step, item, kind == "foreach" ? element : null);
     }
+
+    private static bool IsFileType(ITypeSymbol type) =>
+        type.SpecialType == SpecialType.System_String
+        || type is IArrayTypeSymbol { ElementType.SpecialType: SpecialType.System_Byte, Rank: 1 }
+        || type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString() == "Flow.Sdk.IncludedFile";
 
     /// <summary>The element type of a collection: an array's element, else T of the IEnumerable&lt;T&gt; it implements.</summary>
     internal static ITypeSymbol? ElementType(ITypeSymbol type)

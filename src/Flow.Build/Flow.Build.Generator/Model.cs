@@ -85,7 +85,10 @@ internal sealed record ParameterModel(
     string TypeOf,
     string? Default,
     bool Required,
-    string? Help);
+    string? Help,
+    bool IsFile = false,
+    string? Separator = null,
+    string? Encoding = null);
 
 internal sealed record FlowModel(
     string? Namespace,

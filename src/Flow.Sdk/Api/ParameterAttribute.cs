@@ -29,4 +29,10 @@ public sealed class ParameterAttribute : Attribute
 
     /// <summary>Gets or sets a value indicating whether a run must be given a value.</summary>
     public bool Required { get; set; }
+
+    /// <summary>
+    /// Gets or sets the separator of a list parameter's items on the command line: with <c>","</c>,
+    /// <c>--seeds 1,2,3</c> gives three items (a JSON array works too).
+    /// </summary>
+    public string? Separator { get; set; }
 }

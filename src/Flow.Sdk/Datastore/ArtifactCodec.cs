@@ -68,8 +68,27 @@ internal static class ArtifactCodec
         return (Json, JsonSerializer.SerializeToUtf8Bytes(value, declaredType, ValueOptions));
     }
 
+    /// <summary>The encoding of an included text file: its bytes as they were, in the named character set.</summary>
+    public const string TextPrefix = "text:";
+
+    /// <summary>Decodes the bytes of an included text file (a byte-order mark wins over the named encoding).</summary>
+    public static string DecodeText(ReadOnlySpan<byte> bytes, string encoding)
+    {
+        using var reader = new StreamReader(new MemoryStream(bytes.ToArray()), Encoding.GetEncoding(encoding[TextPrefix.Length..]), detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
+    }
+
     public static object? Deserialize(ReadOnlySpan<byte> bytes, string encoding, Type type)
     {
+        if (type == typeof(IncludedFile) && encoding is Bytes or Null || encoding.StartsWith(TextPrefix, StringComparison.Ordinal) && type == typeof(IncludedFile))
+        {
+            var copy = bytes.ToArray();
+            return new IncludedFile(null, copy.Length, () => new MemoryStream(copy, writable: false));
+        }
+        if (encoding.StartsWith(TextPrefix, StringComparison.Ordinal))
+        {
+            return type == typeof(byte[]) ? bytes.ToArray() : DecodeText(bytes, encoding);
+        }
         switch (encoding)
         {
             case Null:
@@ -93,6 +112,11 @@ internal static class ArtifactCodec
     /// <summary>Writes a stored value as JSON without knowing its CLR type (for <c>dump</c>).</summary>
     public static void WriteJson(Utf8JsonWriter writer, ReadOnlySpan<byte> bytes, string encoding)
     {
+        if (encoding.StartsWith(TextPrefix, StringComparison.Ordinal))
+        {
+            writer.WriteStringValue(DecodeText(bytes, encoding));
+            return;
+        }
         switch (encoding)
         {
             case Null:

@@ -81,6 +81,98 @@ internal sealed class BlobStore
         AtomicFile.Publish(_fs, temp, final, overwrite: false);
     }
 
+    /// <summary>
+    /// Stores a file's bytes as a blob without holding them in memory: one pass hashes it, and only when the blob
+    /// is new a second pass streams it through the compressor (or raw, when a sample of it hardly compresses).
+    /// </summary>
+    /// <returns>The hash and the length of the content.</returns>
+    public (string Sha, long Length) PutFile(string path)
+    {
+        const int bufferSize = 1 << 20;
+        string sha;
+        long length = 0;
+        var buffer = new byte[bufferSize];
+        using (var input = _fs.FileStream.New(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize))
+        using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+        {
+            int read;
+            while ((read = input.Read(buffer)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                length += read;
+            }
+            sha = Convert.ToHexStringLower(hash.GetHashAndReset());
+        }
+        if (Exists(sha))
+        {
+            return (sha, length);
+        }
+
+        var temp = AtomicFile.TempPath(_fs, _tmp);
+        using (var input = _fs.FileStream.New(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize))
+        using (var output = _fs.FileStream.New(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize))
+        {
+            var sample = input.Read(buffer);
+            var compress = false;
+            if (sample >= 64)
+            {
+                using var compressor = new Compressor(CompressionLevel);
+                var candidate = compressor.Wrap(buffer.AsSpan(0, sample));
+                compress = candidate.Length < sample - (sample / 32);
+            }
+            Span<byte> header = stackalloc byte[HeaderSize];
+            Magic.CopyTo(header);
+            header[4] = compress ? CodecZstd : CodecRaw;
+            BinaryPrimitives.WriteInt64LittleEndian(header[8..], length);
+            output.Write(header);
+            using (Stream sink = compress ? new CompressionStream(output, CompressionLevel, leaveOpen: true) : new NonClosing(output))
+            {
+                var read = sample;
+                long copied = 0;
+                while (read > 0)
+                {
+                    sink.Write(buffer, 0, read);
+                    copied += read;
+                    read = input.Read(buffer);
+                }
+                if (copied != length)
+                {
+                    throw new IOException($"{path} changed while it was being stored");
+                }
+            }
+        }
+        AtomicFile.Publish(_fs, temp, PathOf(sha), overwrite: false);
+        return (sha, length);
+    }
+
+    /// <summary>
+    /// Opens a blob for reading as a stream; the bytes are verified against the hash as they are read, and a
+    /// damaged or truncated blob throws <see cref="BlobCorruptException"/> at the latest when its end is reached.
+    /// </summary>
+    /// <returns>A read-only stream of the blob's uncompressed bytes.</returns>
+    public Stream OpenRead(string sha)
+    {
+        var path = PathOf(sha);
+        Stream file;
+        try
+        {
+            file = _fs.FileStream.New(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new BlobCorruptException(sha, "the blob is missing");
+        }
+        Span<byte> header = stackalloc byte[HeaderSize];
+        if (file.ReadAtLeast(header, HeaderSize, throwOnEndOfStream: false) < HeaderSize || !header[..4].SequenceEqual(Magic) || header[4] > CodecZstd)
+        {
+            file.Dispose();
+            throw new BlobCorruptException(sha, "the blob header is damaged");
+        }
+        var length = BinaryPrimitives.ReadInt64LittleEndian(header[8..]);
+        Stream content = header[4] == CodecZstd ? new DecompressionStream(file, leaveOpen: false) : file;
+        return new VerifyingStream(content, sha, length);
+    }
+
     /// <summary>Reads and verifies a blob; a missing, truncated or corrupt blob throws <see cref="BlobCorruptException"/>.</summary>
     public byte[] Get(string sha)
     {
@@ -131,6 +223,98 @@ internal sealed class BlobStore
         var data = new byte[length];
         var written = decompressor.Unwrap(payload, data);
         return written == length ? data : data[..written];
+    }
+}
+
+/// <summary>Passes writes through but leaves the inner stream open when disposed.</summary>
+internal sealed class NonClosing(Stream inner) : Stream
+{
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Flush() => inner.Flush();
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+}
+
+/// <summary>A read-only stream over a blob's content that checks its length and hash when the end is reached.</summary>
+internal sealed class VerifyingStream(Stream inner, string sha, long length) : Stream
+{
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private long _read;
+    private bool _verified;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => length;
+
+    public override long Position { get => _read; set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        int read;
+        try
+        {
+            read = inner.Read(buffer);
+        }
+        catch (Exception e) when (e is ZstdException or InvalidDataException)
+        {
+            throw new BlobCorruptException(sha, "the compressed data is damaged: " + e.Message);
+        }
+        _hash.AppendData(buffer[..read]);
+        _read += read;
+        if (_read > length)
+        {
+            throw new BlobCorruptException(sha, "its content is longer than recorded");
+        }
+        if (read == 0 && buffer.Length > 0 && !_verified)
+        {
+            _verified = true;
+            if (_read != length || Convert.ToHexStringLower(_hash.GetHashAndReset()) != sha)
+            {
+                throw new BlobCorruptException(sha, "its content does not match its hash (truncated or modified)");
+            }
+        }
+        return read;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+            _hash.Dispose();
+        }
+        base.Dispose(disposing);
     }
 }
 

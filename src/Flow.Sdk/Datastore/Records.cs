@@ -137,7 +137,8 @@ internal sealed record RunRecord(
     string WorkingDirectory,
     IReadOnlyDictionary<string, ArtifactRef> Parameters,
     IReadOnlyList<string> SystemTags,
-    string? OriginRunId = null) : IJsonRecord<RunRecord>
+    string? OriginRunId = null,
+    IReadOnlyDictionary<string, string>? Files = null) : IJsonRecord<RunRecord>
 {
     public void Write(Utf8JsonWriter json)
     {
@@ -155,6 +156,16 @@ internal sealed record RunRecord(
         {
             json.WriteString("originRunId", OriginRunId);
         }
+        if (Files is { Count: > 0 })
+        {
+            // Included files: the property name and the path the run was given (the content is the parameter's blob).
+            json.WriteStartObject("files");
+            foreach (var (name, path) in Files.OrderBy(f => f.Key, StringComparer.Ordinal))
+            {
+                json.WriteString(name, path);
+            }
+            json.WriteEndObject();
+        }
         json.WriteEndObject();
     }
 
@@ -168,7 +179,10 @@ internal sealed record RunRecord(
         json.Text("workingDirectory"),
         json.Artifacts("parameters"),
         json.Texts("systemTags"),
-        json.OptionalText("originRunId"));
+        json.OptionalText("originRunId"),
+        json.TryGetProperty("files", out var files) && files.ValueKind == JsonValueKind.Object
+            ? files.EnumerateObject().ToDictionary(f => f.Name, f => f.Value.GetString() ?? string.Empty, StringComparer.Ordinal)
+            : null);
 }
 
 /// <summary><c>tags.json</c>: the run's user tags, the one mutable part of a run.</summary>

@@ -54,7 +54,10 @@ public sealed record FlowGraph(
                     Text(p, "type") ?? "string",
                     Text(p, "default"),
                     p.TryGetProperty("required", out var required) && required.ValueKind == JsonValueKind.True,
-                    Text(p, "help")))]);
+                    Text(p, "help"),
+                    p.TryGetProperty("file", out var file) && file.ValueKind == JsonValueKind.True,
+                    Text(p, "separator"),
+                    Text(p, "encoding")))]);
         }
         catch (InvalidOperationException e)
         {
@@ -162,13 +165,19 @@ public sealed record GraphStep(
 /// <param name="Default">The initializer, as written in the source.</param>
 /// <param name="Required">Whether a value must be given.</param>
 /// <param name="Help">The help text.</param>
+/// <param name="IsFile">Whether it is an included file (<c>[IncludeFile]</c>): the option names a file whose content is stored.</param>
+/// <param name="Separator">For a list parameter, the separator of its items on the command line.</param>
+/// <param name="Encoding">For an included text file, its encoding.</param>
 public sealed record GraphParameter(
     string Name,
     string Option,
     string Type,
     string? Default,
     bool Required,
-    string? Help)
+    string? Help,
+    [property: System.Text.Json.Serialization.JsonPropertyName("file")] bool IsFile = false,
+    string? Separator = null,
+    string? Encoding = null)
 {
     /// <summary>Gets the environment variable that sets the parameter: <c>FLOW_RUN_</c> + the option in upper snake case.</summary>
     public string EnvironmentVariable => "FLOW_RUN_" + Option.Replace('-', '_').ToUpperInvariant();

@@ -184,7 +184,8 @@ public static class FlowHost
                 SdkInfo.Version,
                 fs.Directory.GetCurrentDirectory(),
                 parameters,
-                [$"user:{SdkInfo.User}", "runtime:local", $"sdk_version:{SdkInfo.Version}"]));
+                [$"user:{SdkInfo.User}", "runtime:local", $"sdk_version:{SdkInfo.Version}"],
+                Files: ParameterBinder.IncludedFiles(values)));
             store.WriteTags(flow.Name, runId, tags);
             if (runIdFile is not null)
             {

@@ -6,6 +6,11 @@ using Flow.Sdk.Hosting;
 
 namespace Flow.Sdk.Runtime;
 
+/// <summary>An included file's path, resolved and checked readable; its content is stored by <see cref="ParameterBinder.Store"/>.</summary>
+/// <param name="Path">The path as given (or the default), or null when no file was given.</param>
+/// <param name="FullPath">The absolute path.</param>
+internal sealed record IncludedPath(string? Path, string? FullPath);
+
 /// <summary>
 /// Resolves parameter values before a run starts: the command line, then <c>FLOW_RUN_*</c>, then the default.
 /// Every error is a <see cref="FlowException"/> with exit code 2, thrown before anything is written.
@@ -25,6 +30,11 @@ internal static class ParameterBinder
         foreach (var definition in flow.Parameters)
         {
             var parameter = flow.Graph.Parameters.First(p => p.Name == definition.Name);
+            if (parameter.IsFile)
+            {
+                values[definition.Name] = ResolveFile(flow, parameter, given);
+                continue;
+            }
             if (given.TryGetValue(parameter.Option, out var raw))
             {
                 values[definition.Name] = Convert(raw, definition.Type, parameter, "");
@@ -46,16 +56,96 @@ internal static class ParameterBinder
         return values;
     }
 
+    /// <summary>
+    /// The file an included-file option names (the command line, then <c>FLOW_RUN_*</c>, then the default),
+    /// checked to exist and be readable now, so a run is never created for a file it cannot store.
+    /// </summary>
+    private static IncludedPath ResolveFile(FlowDefinition flow, GraphParameter parameter, IReadOnlyDictionary<string, string?> given)
+    {
+        string? path;
+        string source;
+        if (given.TryGetValue(parameter.Option, out var raw))
+        {
+            path = raw ?? throw new FlowException($"Parameter --{parameter.Option} needs a file path.");
+            source = "";
+        }
+        else if (Environment.GetEnvironmentVariable(parameter.EnvironmentVariable) is { } fromEnv)
+        {
+            (path, source) = (fromEnv, $" (from {parameter.EnvironmentVariable})");
+        }
+        else if (parameter.Required)
+        {
+            throw new FlowException($"Included file --{parameter.Option} of flow {flow.Name} is required: pass --{parameter.Option} PATH or set {parameter.EnvironmentVariable}.");
+        }
+        else
+        {
+            (path, source) = (parameter.Default, " (the default)");
+        }
+        if (parameter.Encoding is { } encoding)
+        {
+            try
+            {
+                _ = System.Text.Encoding.GetEncoding(encoding);
+            }
+            catch (ArgumentException)
+            {
+                throw new FlowException($"Included file --{parameter.Option}: unknown text encoding '{encoding}'; use utf-8, utf-16, utf-32, us-ascii or iso-8859-1.");
+            }
+        }
+        if (string.IsNullOrEmpty(path))
+        {
+            return new IncludedPath(null, null);
+        }
+        var full = System.IO.Path.GetFullPath(path);
+        try
+        {
+            using var probe = File.OpenRead(full);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw new FlowException($"Included file --{parameter.Option}{source}: cannot read {path}: {e.Message}");
+        }
+        return new IncludedPath(path, full);
+    }
+
+    /// <summary>Stores every parameter value as a blob (included files streamed from disk) and returns the references.</summary>
     public static Dictionary<string, ArtifactRef> Store(FlowDatastore store, FlowDefinition flow, IReadOnlyDictionary<string, object?> values)
     {
         var refs = new Dictionary<string, ArtifactRef>(StringComparer.Ordinal);
         foreach (var definition in flow.Parameters)
         {
-            var (encoding, bytes) = ArtifactCodec.Serialize(values[definition.Name], definition.Type);
-            refs[definition.Name] = new ArtifactRef(store.Blobs.Put(bytes), encoding, definition.Type.FullName ?? definition.Type.Name, bytes.LongLength);
+            var value = values[definition.Name];
+            var type = definition.Type.FullName ?? definition.Type.Name;
+            if (value is IncludedPath file)
+            {
+                var parameter = flow.Graph.Parameters.First(p => p.Name == definition.Name);
+                var encoding = definition.Type == typeof(string) ? ArtifactCodec.TextPrefix + (parameter.Encoding ?? "utf-8") : ArtifactCodec.Bytes;
+                if (file.FullPath is null)
+                {
+                    refs[definition.Name] = new ArtifactRef(store.Blobs.Put([]), encoding, type, 0);
+                    continue;
+                }
+                try
+                {
+                    var (sha, length) = store.Blobs.PutFile(file.FullPath);
+                    refs[definition.Name] = new ArtifactRef(sha, encoding, type, length);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new FlowException($"Included file --{parameter.Option}: cannot store {file.Path}: {e.Message}");
+                }
+                continue;
+            }
+            var (valueEncoding, bytes) = ArtifactCodec.Serialize(value, definition.Type);
+            refs[definition.Name] = new ArtifactRef(store.Blobs.Put(bytes), valueEncoding, type, bytes.LongLength);
         }
         return refs;
     }
+
+    /// <summary>The paths the included files were given as, by property name, for the run record.</summary>
+    public static Dictionary<string, string> IncludedFiles(IReadOnlyDictionary<string, object?> values) =>
+        values.Where(v => v.Value is IncludedPath { Path: not null })
+            .ToDictionary(v => v.Key, v => ((IncludedPath)v.Value!).Path!, StringComparer.Ordinal);
 
     private static object? Convert(string? raw, Type type, GraphParameter parameter, string source)
     {
@@ -80,6 +170,7 @@ internal static class ParameterBinder
             _ when target == typeof(DateTime) => DateTime.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t) ? t : null,
             _ when target == typeof(DateOnly) => DateOnly.TryParse(raw, CultureInfo.InvariantCulture, out var o) ? o : null,
             _ when target.IsEnum => Enum.TryParse(target, raw, ignoreCase: true, out var e) && Enum.IsDefined(target, e!) ? e : null,
+            _ when parameter.Separator is { Length: > 0 } separator && !raw.StartsWith('[') && !raw.StartsWith('@') => Split(raw, separator, type, parameter, source),
             _ => FromJson(raw, type, parameter, source),
         };
         return value ?? throw new FlowException(
@@ -94,6 +185,25 @@ internal static class ParameterBinder
         _ when target == typeof(double) || target == typeof(float) || target == typeof(decimal) => " (expected a number such as 0.25)",
         _ => string.Empty,
     };
+
+    /// <summary>A list given as <c>1,2,3</c>: each item parsed as the element type, then bound like a JSON array.</summary>
+    private static object? Split(string raw, string separator, Type type, GraphParameter parameter, string source)
+    {
+        var element = type.IsArray ? type.GetElementType()!
+            : type.GetInterfaces().Append(type).FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))?.GetGenericArguments()[0]
+            ?? typeof(string);
+        var items = raw.Length == 0 ? [] : raw.Split(separator).Select(item => Convert(item.Trim(), element, parameter with { Separator = null, Type = element.Name }, source)).ToArray();
+        var array = Array.CreateInstance(element, items.Length);
+        for (var i = 0; i < items.Length; i++)
+        {
+            array.SetValue(items[i], i);
+        }
+        if (type.IsAssignableFrom(array.GetType()))
+        {
+            return array;
+        }
+        return JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(array, array.GetType(), ArtifactCodec.ValueOptions), type, ArtifactCodec.ValueOptions);
+    }
 
     private static object? FromJson(string raw, Type type, GraphParameter parameter, string source)
     {
@@ -112,6 +222,11 @@ internal static class ParameterBinder
         try
         {
             return JsonSerializer.Deserialize(json, type, ArtifactCodec.ValueOptions);
+        }
+        catch (JsonException e) when (e.LineNumber is { } line && e.BytePositionInLine is { } column)
+        {
+            var message = e.Message.Split(" Path: ", 2)[0].Split(" LineNumber: ", 2)[0].TrimEnd('.', ' ');
+            throw new FlowException($"Parameter --{parameter.Option}{source}: invalid JSON for {parameter.Type} at line {line + 1}, position {column + 1}: {message}.");
         }
         catch (Exception e) when (e is JsonException or NotSupportedException)
         {

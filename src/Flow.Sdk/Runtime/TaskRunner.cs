@@ -150,7 +150,9 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
             {
                 var values = definition.Parameters.ToDictionary(
                     p => p.Name,
-                    p => run.Parameters.TryGetValue(p.Name, out var r) ? Load(p.Name, r, p.Type) : p.Getter(definition.CreateDefault()));
+                    p => !run.Parameters.TryGetValue(p.Name, out var r) ? p.Getter(definition.CreateDefault())
+                        : p.Type == typeof(IncludedFile) ? IncludedFileOf(store, r, run.Files?.GetValueOrDefault(p.Name))
+                        : Load(p.Name, r, p.Type));
                 flow = definition.Create(new ParameterValues(values));
                 flow.Artifacts = new ArtifactScope(inherited, Load, where, fixedNames: parameterNames) { IsJoin = graphStep.IsJoin };
                 flow.Position = new TaskPosition(graphStep.Name, frames, iteration, LoadItem);
@@ -197,6 +199,10 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
             error is null ? fanOut : null);
         return Finish(store, attemptDir, done);
     }
+
+    /// <summary>An included file read as a stream from its blob, never loaded whole.</summary>
+    private static IncludedFile IncludedFileOf(FlowDatastore store, ArtifactRef reference, string? name) =>
+        reference.Size == 0 && name is null ? IncludedFile.Empty : new IncludedFile(name, reference.Size, () => store.Blobs.OpenRead(reference.Sha));
 
     /// <summary>One finished input task of this task: its path and its successful attempt.</summary>
     private sealed record InputTask(string Path, string Step, string TaskId, AttemptDoneRecord Done);
