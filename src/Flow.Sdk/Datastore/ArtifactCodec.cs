@@ -46,7 +46,8 @@ internal static class ArtifactCodec
         WriteIndented = false,
         // Public fields are values too: a tuple (double, double) or a struct with fields must not be stored as {}.
         IncludeFields = true,
-        Converters = { new CanonicalCollectionsConverterFactory() },
+        // Enums by name: readable in dump, and stable when members are reordered (numbers still read back).
+        Converters = { new CanonicalCollectionsConverterFactory(), new JsonStringEnumConverter() },
     };
 
     /// <summary>Serializes a value of the declared type; throws <see cref="NotSupportedException"/> or <see cref="JsonException"/> when it cannot.</summary>

@@ -23,7 +23,7 @@ public static class GraphPrinter
             text.AppendLine().AppendLine("Parameters");
             foreach (var p in graph.Parameters)
             {
-                text.Append("    --").Append(p.Option).Append(' ').Append(p.Type);
+                text.Append("    --").Append(p.Option).Append(' ').Append(p.IsFile ? "FILE -> " + p.Type : p.Type);
                 text.Append(p.Required ? " (required)" : p.Default is null ? string.Empty : " = " + p.Default);
                 if (!string.IsNullOrWhiteSpace(p.Help))
                 {

@@ -44,7 +44,10 @@ internal static class FlowHostHelp
         foreach (var p in graph.Parameters)
         {
             var state = p.Required ? "required" : p.Default is null ? "optional" : "default " + p.Default;
-            text.Append("  --").Append(p.Option).Append(' ').Append(p.Type).Append("  (").Append(state).Append("; env ").Append(p.EnvironmentVariable).Append(')');
+            var kind = p.IsFile ? $"FILE (its content is stored: {p.Type}{(p.Encoding is null ? "" : ", " + p.Encoding)})"
+                : p.Separator is not null ? $"{p.Type} (items separated by '{p.Separator}', or a JSON array)"
+                : p.Type;
+            text.Append("  --").Append(p.Option).Append(' ').Append(kind).Append("  (").Append(state).Append("; env ").Append(p.EnvironmentVariable).Append(')');
             if (!string.IsNullOrWhiteSpace(p.Help))
             {
                 text.Append("  ").Append(p.Help);
