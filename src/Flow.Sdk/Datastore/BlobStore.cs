@@ -276,9 +276,9 @@ internal sealed class VerifyingStream(Stream inner, string sha, long length) : S
         {
             read = inner.Read(buffer);
         }
-        catch (Exception e) when (e is ZstdException or InvalidDataException)
+        catch (Exception e) when (e is ZstdException or InvalidDataException or EndOfStreamException)
         {
-            throw new BlobCorruptException(sha, "the compressed data is damaged: " + e.Message);
+            throw new BlobCorruptException(sha, "the compressed data is damaged or cut short: " + e.Message);
         }
         _hash.AppendData(buffer[..read]);
         _read += read;

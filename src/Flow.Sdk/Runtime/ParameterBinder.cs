@@ -94,7 +94,9 @@ internal static class ParameterBinder
         }
         if (string.IsNullOrEmpty(path))
         {
-            return new IncludedPath(null, null);
+            return parameter.Required
+                ? throw new FlowException($"Included file --{parameter.Option} of flow {flow.Name} is required: pass --{parameter.Option} PATH (an empty path names no file).")
+                : new IncludedPath(null, null);
         }
         var full = System.IO.Path.GetFullPath(path);
         try
@@ -192,7 +194,7 @@ internal static class ParameterBinder
         var element = type.IsArray ? type.GetElementType()!
             : type.GetInterfaces().Append(type).FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))?.GetGenericArguments()[0]
             ?? typeof(string);
-        var items = raw.Length == 0 ? [] : raw.Split(separator).Select(item => Convert(item.Trim(), element, parameter with { Separator = null, Type = element.Name }, source)).ToArray();
+        var items = raw.Length == 0 ? [] : raw.Split(separator).Select(item => Convert(item.Trim(), element, parameter with { Separator = null, Type = CSharpName(element) }, source)).ToArray();
         var array = Array.CreateInstance(element, items.Length);
         for (var i = 0; i < items.Length; i++)
         {
@@ -204,6 +206,20 @@ internal static class ParameterBinder
         }
         return JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(array, array.GetType(), ArtifactCodec.ValueOptions), type, ArtifactCodec.ValueOptions);
     }
+
+    private static string CSharpName(Type type) => Type.GetTypeCode(type) switch
+    {
+        TypeCode.Int32 => "int",
+        TypeCode.Int64 => "long",
+        TypeCode.Int16 => "short",
+        TypeCode.Byte => "byte",
+        TypeCode.Double => "double",
+        TypeCode.Single => "float",
+        TypeCode.Decimal => "decimal",
+        TypeCode.Boolean => "bool",
+        TypeCode.String => "string",
+        _ => type.Name,
+    };
 
     private static object? FromJson(string raw, Type type, GraphParameter parameter, string source)
     {
