@@ -327,3 +327,32 @@ public class IncludeFileDiagnosticsTests
         graph.Parameters.Single(p => p.Name == "Count").IsFile.ShouldBeFalse();
     }
 }
+
+/// <summary>Parameters and included files cannot change during a run: assigning one in a step does not compile.</summary>
+public sealed class ParameterImmutabilityTests
+{
+    [Theory]
+    [InlineData("[Parameter] public int Count { get; init; } = 3;", "Count = 4;")]
+    [InlineData("[IncludeFile] public string Data { get; init; } = \"\";", "Data = \"changed\";")]
+    public void Assigning_a_parameter_in_a_step_is_a_compile_error(string declaration, string assignment)
+    {
+        var run = GeneratorHarness.Run(new SourceFile("/src/app/Flows/TestFlow.cs", $$"""
+            using Flow.Sdk;
+
+            public partial class TestFlow : FlowSpec
+            {
+                {{declaration}}
+
+                [Step]
+                public void Start() { {{assignment}} Next(End); }
+
+                [Step]
+                public void End() { }
+            }
+            """));
+
+        run.GeneratorDiagnostics.ShouldBeEmpty();
+        // CS8852: an init-only property can be assigned only in an object initializer.
+        run.OutputErrors.Select(d => d.Id).ShouldBe(["CS8852"]);
+    }
+}
