@@ -24,7 +24,7 @@ internal static class FlowReader
     /// <summary>Options of the flow executable and the tool; a parameter may not take these names (DESIGN §3).</summary>
     public static readonly string[] ReservedOptions =
     {
-        "flow", "project", "tag", "with", "max-workers", "max-num-splits", "run-id-file", "datastore", "verbose", "help", "build", "configuration",
+        "flow", "project", "tag", "with", "max-workers", "max-num-splits", "max-log-size", "run-id-file", "datastore", "verbose", "help", "build", "configuration",
     };
 
     /// <summary>Members of FlowSpec and object a step, artifact or parameter may not hide.</summary>

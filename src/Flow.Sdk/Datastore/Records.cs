@@ -363,7 +363,8 @@ internal sealed record AttemptDoneRecord(
     ErrorRecord? Error = null,
     IReadOnlyList<FrameRecord>? Frames = null,
     int Iteration = 0,
-    ForEachRecord? ForEach = null) : IJsonRecord<AttemptDoneRecord>
+    ForEachRecord? ForEach = null,
+    string? ClonedFrom = null) : IJsonRecord<AttemptDoneRecord>
 {
     public const string Succeeded = "succeeded";
     public const string Failed = "failed";
@@ -403,6 +404,10 @@ internal sealed record AttemptDoneRecord(
             json.WritePropertyName("forEach");
             ForEach.Write(json);
         }
+        if (ClonedFrom is not null)
+        {
+            json.WriteString("clonedFrom", ClonedFrom);
+        }
         json.WriteEndObject();
     }
 
@@ -414,5 +419,6 @@ internal sealed record AttemptDoneRecord(
         json.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object ? ErrorRecord.Read(error) : null,
         json.TryGetProperty("frames", out var frames) && frames.ValueKind == JsonValueKind.Array ? [.. frames.EnumerateArray().Select(FrameRecord.Read)] : null,
         json.TryGetProperty("iteration", out var iteration) && iteration.ValueKind == JsonValueKind.Number ? iteration.GetInt32() : 0,
-        json.TryGetProperty("forEach", out var forEach) && forEach.ValueKind == JsonValueKind.Object ? ForEachRecord.Read(forEach) : null);
+        json.TryGetProperty("forEach", out var forEach) && forEach.ValueKind == JsonValueKind.Object ? ForEachRecord.Read(forEach) : null,
+        json.OptionalText("clonedFrom"));
 }

@@ -86,12 +86,13 @@ internal sealed class SnapshotStore(FlowDatastore store)
             using var reader = new TarReader(stream);
             while (reader.GetNextEntry() is { } entry)
             {
-                if (entry.DataStream is null || !missing.Remove(entry.Name, out var file))
+                // An empty file's entry has no data stream.
+                if ((entry.DataStream is null && entry.Length != 0) || !missing.Remove(entry.Name, out var file))
                 {
                     continue;
                 }
                 var bytes = new byte[entry.Length];
-                entry.DataStream.ReadExactly(bytes);
+                entry.DataStream?.ReadExactly(bytes);
                 if (store.Blobs.Put(bytes) != file.Sha)
                 {
                     throw new FlowException($"The code snapshot {archive} does not match its manifest ({file.Path}); rebuild the project.", ExitCodes.Failure);

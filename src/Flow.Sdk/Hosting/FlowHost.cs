@@ -14,7 +14,7 @@ namespace Flow.Sdk.Hosting;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class FlowHost
 {
-    private static readonly string[] s_runOptionsWithValue = ["flow", "datastore", "max-workers", "max-num-splits", "tag", "run-id-file"];
+    private static readonly string[] s_runOptionsWithValue = ["flow", "datastore", "max-workers", "max-num-splits", "max-log-size", "tag", "run-id-file"];
     private static readonly string[] s_runFlags = ["verbose", "help", "h"];
 
     /// <summary>Runs the command given in <paramref name="args"/> against the flows of this project.</summary>
@@ -50,6 +50,7 @@ public static class FlowHost
         {
             WorkerProtocol.WorkerCommand => WorkerLoop.RunAsync(new TaskRunner(fs, byName)),
             "run" => RunAsync(rest, flows, fs),
+            "resume" => ResumeAsync(rest, flows, fs),
             "show" => Task.FromResult(Show(rest, flows)),
             "step" => StepAsync(rest, fs, byName),
             "--help" or "-h" or "help" => Task.FromResult(Usage(flows)),
@@ -122,8 +123,88 @@ public static class FlowHost
             Console.Write(FlowHostHelp.RunHelp(flow.Graph));
             return ExitCodes.Success;
         }
+        var limits = Limits(options);
+        var values = ParameterBinder.Resolve(flow, options.Others);
+        return await ExecuteAsync(flow, options, limits, fs, watch, store =>
+        {
+            try
+            {
+                return (ParameterBinder.Store(store, flow, values), ParameterBinder.IncludedFiles(values), null);
+            }
+            catch (Exception e) when (e is NotSupportedException or System.Text.Json.JsonException or InvalidOperationException)
+            {
+                throw new FlowException($"A parameter of {flow.Name} cannot be stored: {e.Message}", ExitCodes.Usage, e);
+            }
+        });
+    }
+
+    /// <summary>
+    /// <c>resume [STEP] [--origin-run-id ID] [--plan]</c>: a new run with the origin's parameters that clones what
+    /// succeeded (by reference) and runs the failed step, or STEP, and everything after it again.
+    /// </summary>
+    private static async Task<int> ResumeAsync(string[] args, FlowDefinition[] flows, IFileSystem fs)
+    {
+        var watch = Stopwatch.StartNew();
+        var flow = ChooseFlow(flows, CommandLine.PeekValue(args, "flow"));
+        string? fromStep = null;
+        if (args.Length > 0 && !args[0].StartsWith('-'))
+        {
+            fromStep = flow.Graph.FindStep(args[0])?.Name
+                ?? throw new FlowException($"Flow {flow.Name} has no step {args[0]}; its steps are {string.Join(", ", flow.Graph.Ordered().Select(s => s.Name))}.");
+            args = args[1..];
+        }
+        var known = s_runOptionsWithValue.Append("origin-run-id").ToArray();
+        foreach (var arg in args.Where(a => a.StartsWith("--", StringComparison.Ordinal)))
+        {
+            var name = arg[2..].Split('=')[0];
+            if (!known.Contains(name) && !s_runFlags.Contains(name) && name != "plan")
+            {
+                throw new FlowException($"resume does not take --{name}: it reuses the origin run's parameters (options: [STEP] --origin-run-id ID --plan --tag --run-id-file --max-workers --max-num-splits --max-log-size).");
+            }
+        }
+        var options = CommandLine.Parse(args, known, [.. s_runFlags, "plan"]);
+        if (options.Has("help") || options.Has("h"))
+        {
+            Console.Write("""
+                Usage: dotnet flow resume [STEP] [--origin-run-id ID] [--plan] [run options]
+
+                Starts a new run with the parameters of the origin run (default: the flow's newest run). Every task of
+                the origin that succeeded is cloned by reference; the failed step (or STEP) and everything after it
+                runs again, with the current code. --plan prints what would be cloned and what would run, and why,
+                without running anything.
+
+                """);
+            return ExitCodes.Success;
+        }
+        var limits = Limits(options);
+        var root = DatastoreLocator.Locate(fs, options.Value("datastore"), fs.Directory.GetCurrentDirectory());
+        var store = FlowDatastore.Open(fs, root, create: false);
+        var originId = options.Value("origin-run-id") ?? store.ListRuns(flow.Name).FirstOrDefault()
+            ?? throw new FlowException($"Flow {flow.Name} has no run in {root} to resume; start one with 'dotnet flow run'.");
+        if (!FlowDatastore.IsId(originId) || store.ReadRun(flow.Name, originId) is not { } origin)
+        {
+            throw new FlowException($"Flow {flow.Name} has no run {originId} in {root}; 'dotnet flow resume' without --origin-run-id takes the newest.");
+        }
+        var client = FlowClient.GetFlow(store, flow.Name).GetRun(originId);
+        if (client.Status == "running")
+        {
+            throw new FlowException($"Run {originId} of {flow.Name} is still running; resume it once it has ended (or its processes have died).");
+        }
+        var plan = ResumePlan.Build(store, flow.Graph, originId, fromStep);
+        if (options.Has("plan"))
+        {
+            Console.Write(plan.Describe(flow.Name));
+            return ExitCodes.Success;
+        }
+        Console.WriteLine($"Resuming run {originId} of {flow.Name}: cloning {plan.CloneCount} task(s), {(plan.FirstRerun is null ? "nothing runs again" : $"re-running from {plan.FirstRerun}")}.");
+        return await ExecuteAsync(flow, options, limits, fs, watch, _ => (new Dictionary<string, ArtifactRef>(origin.Parameters), origin.Files, plan));
+    }
+
+    private static (int MaxWorkers, int MaxNumSplits, int MaxLogMegabytes, IReadOnlyList<string> Tags) Limits(CommandLine options)
+    {
         var maxWorkers = options.Int("max-workers", 16);
         var maxNumSplits = options.Int("max-num-splits", 100);
+        var maxLogMegabytes = options.Int("max-log-size", AttemptLog.DefaultMaxMegabytes);
         if (maxWorkers < 1 || maxNumSplits < 1)
         {
             throw new FlowException($"--{(maxWorkers < 1 ? "max-workers" : "max-num-splits")} must be at least 1.");
@@ -140,8 +221,19 @@ public static class FlowHost
         {
             throw new FlowException($"{tags.Count} tags given; a run takes at most 50.");
         }
-        var values = ParameterBinder.Resolve(flow, options.Others);
+        return (maxWorkers, maxNumSplits, maxLogMegabytes, tags);
+    }
 
+    /// <summary>Creates the run and runs it: everything that can still be refused is checked before the run exists.</summary>
+    private static async Task<int> ExecuteAsync(
+        FlowDefinition flow,
+        CommandLine options,
+        (int MaxWorkers, int MaxNumSplits, int MaxLogMegabytes, IReadOnlyList<string> Tags) limits,
+        IFileSystem fs,
+        Stopwatch watch,
+        Func<FlowDatastore, (Dictionary<string, ArtifactRef> Parameters, IReadOnlyDictionary<string, string>? Files, ResumePlan? Plan)> inputs)
+    {
+        var (maxWorkers, maxNumSplits, maxLogMegabytes, tags) = limits;
         var root = DatastoreLocator.Locate(fs, options.Value("datastore"), fs.Directory.GetCurrentDirectory());
         var store = FlowDatastore.Open(fs, root, create: true);
         var snapshots = new SnapshotStore(store);
@@ -153,15 +245,7 @@ public static class FlowHost
         var codeDir = snapshots.Materialize(hash, manifest);
 
         // Everything that can still be refused is checked before the run exists.
-        Dictionary<string, ArtifactRef> parameters;
-        try
-        {
-            parameters = ParameterBinder.Store(store, flow, values);
-        }
-        catch (Exception e) when (e is NotSupportedException or System.Text.Json.JsonException or InvalidOperationException)
-        {
-            throw new FlowException($"A parameter of {flow.Name} cannot be stored: {e.Message}", ExitCodes.Usage, e);
-        }
+        var (parameters, files, plan) = inputs(store);
         var runIdFile = options.Value("run-id-file") is { } file ? Path.GetFullPath(file) : null;
         if (runIdFile is not null && !Directory.Exists(Path.GetDirectoryName(runIdFile)))
         {
@@ -171,7 +255,7 @@ public static class FlowHost
         var runId = store.CreateRun(flow.Name, DateTimeOffset.UtcNow);
         var heartbeatPath = store.RunHeartbeatPath(flow.Name, runId);
         TryTouch(heartbeatPath);
-        var orchestrator = new Orchestrator(fs, store, flow.Graph, runId, Path.Combine(codeDir, manifest.Assembly), maxWorkers, maxNumSplits);
+        var orchestrator = new Orchestrator(fs, store, flow.Graph, runId, Path.Combine(codeDir, manifest.Assembly), maxWorkers, maxNumSplits, maxLogMegabytes * 1024L * 1024L, plan);
         try
         {
             orchestrator.Prestart();
@@ -185,7 +269,8 @@ public static class FlowHost
                 fs.Directory.GetCurrentDirectory(),
                 parameters,
                 [$"user:{SdkInfo.User}", "runtime:local", $"sdk_version:{SdkInfo.Version}"],
-                Files: ParameterBinder.IncludedFiles(values)));
+                plan?.OriginRunId,
+                files));
             store.WriteTags(flow.Name, runId, tags);
             if (runIdFile is not null)
             {

@@ -13,9 +13,16 @@ internal sealed class AttemptLog : IDisposable
     private readonly Stream _stdout;
     private readonly Stream _stderr;
     private readonly Lock _gate = new();
+    private readonly long _maxBytes;
+    private long _stdoutBytes;
+    private long _stderrBytes;
 
-    public AttemptLog(IFileSystem fs, string attemptDir)
+    /// <summary>The default cap of each stream of an attempt (<c>--max-log-size</c>, in MB).</summary>
+    public const int DefaultMaxMegabytes = 10;
+
+    public AttemptLog(IFileSystem fs, string attemptDir, long maxBytes = DefaultMaxMegabytes * 1024L * 1024L)
     {
+        _maxBytes = maxBytes;
         fs.Directory.CreateDirectory(attemptDir);
         _stdout = fs.FileStream.New(fs.Path.Combine(attemptDir, "stdout.log"), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
         _stderr = fs.FileStream.New(fs.Path.Combine(attemptDir, "stderr.log"), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
@@ -27,6 +34,22 @@ internal sealed class AttemptLog : IDisposable
         lock (_gate)
         {
             var stream = isError ? _stderr : _stdout;
+            ref var written = ref isError ? ref _stderrBytes : ref _stdoutBytes;
+            if (written > _maxBytes)
+            {
+                return;
+            }
+            if (written + bytes.Length > _maxBytes)
+            {
+                // Past the cap the log keeps one line that says so; the console still shows everything.
+                bytes = Encoding.UTF8.GetBytes(DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.ffffffZ", CultureInfo.InvariantCulture)
+                    + $" [log truncated: this stream reached --max-log-size {_maxBytes / (1024.0 * 1024.0):0.##} MB; later lines are not stored]\n");
+                written = _maxBytes + 1;
+            }
+            else
+            {
+                written += bytes.Length;
+            }
             stream.Write(bytes);
             stream.Flush();
         }

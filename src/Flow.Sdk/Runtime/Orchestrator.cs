@@ -21,7 +21,9 @@ internal sealed class Orchestrator(
     string runId,
     string workerAssembly,
     int maxWorkers,
-    int maxNumSplits = 100)
+    int maxNumSplits = 100,
+    long maxLogBytes = AttemptLog.DefaultMaxMegabytes * 1024L * 1024L,
+    ResumePlan? plan = null)
 {
     private static readonly int s_parallelStarts = Math.Max(1, Environment.ProcessorCount);
     private readonly Queue<PendingTask> _queue = new();
@@ -34,8 +36,10 @@ internal sealed class Orchestrator(
     private readonly Dictionary<string, double> _stepCpuShare = new(StringComparer.Ordinal);
     private readonly string _dotnet = DotnetHost.Path;
     private double _startSeconds = 0.15;
+    private readonly Dictionary<string, string> _cloneIds = new(StringComparer.Ordinal);
     private int _nextTaskId;
     private int _failedStarts;
+    private string? _cloneFailure;
     private bool _endDone;
 
     /// <summary>Starts a worker ahead of the first task, so its start-up overlaps the run's own set-up.</summary>
@@ -53,6 +57,7 @@ internal sealed class Orchestrator(
             if (failure is null)
             {
                 Dispatch();
+                failure ??= _cloneFailure;
             }
             if (_running.Count == 0 && (failure is not null || _queue.Count == 0))
             {
@@ -200,9 +205,29 @@ internal sealed class Orchestrator(
         _running.Clear();
     }
 
+    /// <summary>Gets the number of tasks cloned from the origin run (resume).</summary>
+    public int Cloned { get; private set; }
+
     /// <summary>Hands queued tasks to free workers, and starts more workers when that pays off.</summary>
     private void Dispatch()
     {
+        // A resume first clones every queued task it can (no worker needed), in queue order, until none is left.
+        for (var cloned = plan is not null; cloned;)
+        {
+            cloned = false;
+            for (var i = _queue.Count; i > 0; i--)
+            {
+                var task = _queue.Dequeue();
+                if (TryClone(task))
+                {
+                    cloned = true;
+                }
+                else
+                {
+                    _queue.Enqueue(task);
+                }
+            }
+        }
         while (_queue.Count > 0 && TakeIdleWorker() is { } worker)
         {
             var task = _queue.Dequeue();
@@ -241,6 +266,66 @@ internal sealed class Orchestrator(
         return queued / Math.Max(1, _all.Count) > _startSeconds;
     }
 
+    /// <summary>
+    /// Clones the origin's task at this task's position when the plan says so: a new task whose <c>done.json</c>
+    /// references the origin's artifacts (no blob is copied) and records where it came from.
+    /// </summary>
+    private bool TryClone(PendingTask task)
+    {
+        var parents = new List<(string Step, AttemptDoneRecord Done)>();
+        foreach (var input in task.Inputs)
+        {
+            var parts = input.Split('/');
+            var done = TaskRunner.LatestAttemptIfSucceeded(store, graph.Name, parts[0], parts[1], parts[2]);
+            if (done?.ClonedFrom is null)
+            {
+                // A task that reads a task that ran again runs again too.
+                return false;
+            }
+            parents.Add((parts[1], done));
+        }
+        var step = graph.FindStep(task.Step);
+        IEnumerable<FrameRecord> frames = [];
+        var iteration = 0;
+        if (parents.Count > 0 && step is not null)
+        {
+            var parentStep = graph.FindStep(parents[0].Step);
+            if (step.IsJoin)
+            {
+                frames = parents[0].Done.Position.Take(parents[0].Done.Position.Count - 1);
+            }
+            else if (parentStep?.Kind is "split" or "foreach")
+            {
+                frames = parents[0].Done.Position.Append(new FrameRecord(parentStep.Kind, parents[0].Step, string.Empty, task.SplitIndex ?? -1, 0));
+            }
+            else
+            {
+                frames = parents[0].Done.Position;
+                iteration = parents[0].Step == task.Step ? parents[0].Done.Iteration + 1 : 0;
+            }
+        }
+        if (plan!.CloneFor(ResumePlan.Key(task.Step, frames.Select(f => (f.Step, f.Index)), iteration)) is not { Done: { } origin } source)
+        {
+            return false;
+        }
+        var taskId = (++_nextTaskId).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var attemptDir = store.AttemptDir(graph.Name, runId, task.Step, taskId, 0);
+        store.StartAttempt(attemptDir, new AttemptStartRecord(DateTimeOffset.UtcNow, task.Inputs, null, task.SplitIndex));
+        var from = $"{plan.OriginRunId}/{source.Step}/{source.TaskId}";
+        store.FinishAttempt(attemptDir, origin with
+        {
+            FinishedAt = DateTimeOffset.UtcNow,
+            Frames = [.. origin.Position.Select(f => f with { Task = _cloneIds.GetValueOrDefault(f.Task, f.Task) })],
+            ClonedFrom = from,
+        });
+        _cloneIds[source.TaskId] = taskId;
+        Cloned++;
+        Console.Out.WriteLine($"[{runId}/{task.Step}/{taskId}] Cloned from {from}.");
+        var failure = Advance(new Finished(task, taskId, new TaskOutcome(AttemptDoneRecord.Succeeded, null), 0));
+        _cloneFailure ??= failure;
+        return true;
+    }
+
     private void Release(WorkerProcess worker)
     {
         if (worker.HasExited)
@@ -258,7 +343,7 @@ internal sealed class Orchestrator(
         var attemptDir = store.AttemptDir(graph.Name, runId, task.Step, taskId, 0);
         store.StartAttempt(attemptDir, new AttemptStartRecord(DateTimeOffset.UtcNow, task.Inputs, worker.Pid, task.SplitIndex));
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        using var log = new AttemptLog(fs, attemptDir);
+        using var log = new AttemptLog(fs, attemptDir, maxLogBytes);
         var output = new ConsoleTaskOutput($"[{runId}/{task.Step}/{taskId}]", log);
         output.System("Task is starting.");
         var request = new TaskRequest(store.Root, graph.Name, runId, task.Step, taskId, 0, task.Inputs, task.SplitIndex);

@@ -451,6 +451,7 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
         var lines = e.ToString().Split('\n').Select(l => l.TrimEnd('\r'));
         return string.Join(Environment.NewLine, lines.Where(l =>
             !l.TrimStart().StartsWith("at Flow.Sdk.", StringComparison.Ordinal)
+            && !l.Contains(".Flow.g.cs:", StringComparison.Ordinal)
             && !l.Contains("--- End of stack trace from previous location ---", StringComparison.Ordinal)));
     }
 }

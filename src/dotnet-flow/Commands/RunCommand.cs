@@ -11,9 +11,27 @@ namespace Flow.Cli.Commands;
 /// <c>dotnet flow run</c>: builds the project when its inputs changed, then hands the run to the project's own
 /// executable (which matches the project's SDK version) with the console attached.
 /// </summary>
-[Command("run", Description = "Build the project if needed and run a flow. Options after the known ones go to the flow: --flow, --tag, --run-id-file, --max-workers, --max-num-splits, --<parameter> VALUE.", ThrowOnUnexpectedArgument = false)]
-internal sealed class RunCommand(IConsole console, IFileSystem fs, WorkingDirectory cwd) : ProjectCommand(console, fs, cwd)
+[Command("run", Description = "Build the project if needed and run a flow. Options after the known ones go to the flow: --flow, --tag, --run-id-file, --max-workers, --max-num-splits, --max-log-size, --<parameter> VALUE.", ThrowOnUnexpectedArgument = false)]
+internal sealed class RunCommand(IConsole console, IFileSystem fs, WorkingDirectory cwd) : HandOffCommand(console, fs, cwd)
 {
+    protected override string Verb => "run";
+}
+
+/// <summary>
+/// <c>dotnet flow resume [STEP]</c>: builds the current code when needed, then hands the resume to the project's
+/// executable, which clones what succeeded in the origin run and runs the rest again.
+/// </summary>
+[Command("resume", Description = "Build if needed and resume a flow's newest (or --origin-run-id) run: clone what succeeded, run the failed step (or STEP) and everything after it again. --plan shows what would happen.", ThrowOnUnexpectedArgument = false)]
+internal sealed class ResumeCommand(IConsole console, IFileSystem fs, WorkingDirectory cwd) : HandOffCommand(console, fs, cwd)
+{
+    protected override string Verb => "resume";
+}
+
+/// <summary>Builds when needed, then runs a command of the project's own executable with the console attached.</summary>
+internal abstract class HandOffCommand(IConsole console, IFileSystem fs, WorkingDirectory cwd) : ProjectCommand(console, fs, cwd)
+{
+    protected abstract string Verb { get; }
+
     [Option("--build", Description = "Build even when nothing seems to have changed.")]
     public bool ForceBuild { get; set; }
 
@@ -50,7 +68,7 @@ internal sealed class RunCommand(IConsole console, IFileSystem fs, WorkingDirect
     public int OnExecute()
     {
         var flowArguments = FlowArguments();
-        var wantsHelp = flowArguments.Contains("--help") || flowArguments.Contains("-h");
+        var wantsHelp = Verb == "run" && (flowArguments.Contains("--help") || flowArguments.Contains("-h"));
         string project;
         try
         {
@@ -74,13 +92,14 @@ internal sealed class RunCommand(IConsole console, IFileSystem fs, WorkingDirect
         var start = new ProcessStartInfo(Flow.Sdk.Runtime.DotnetHost.Path) { UseShellExecute = false, WorkingDirectory = WorkingDirectory };
         start.ArgumentList.Add("exec");
         start.ArgumentList.Add(record.AssemblyPath);
-        start.ArgumentList.Add("run");
-        start.ArgumentList.Add("--datastore");
-        start.ArgumentList.Add(DatastoreRoot(project));
+        start.ArgumentList.Add(Verb);
+        // The user's arguments first: resume's STEP is its first argument.
         foreach (var arg in flowArguments)
         {
             start.ArgumentList.Add(arg);
         }
+        start.ArgumentList.Add("--datastore");
+        start.ArgumentList.Add(DatastoreRoot(project));
         if (Verbose)
         {
             start.ArgumentList.Add("--verbose");
