@@ -60,7 +60,9 @@ internal sealed class LogsCommand(IConsole console, IFileSystem fs, WorkingDirec
         foreach (var task in tasks)
         {
             var attempt = Attempt ?? task.Attempt;
-            if (Attempt is { } wanted && !store.ListAttempts(flowName, runId, task.Step.Name, task.Id).Contains(wanted))
+            // The run's real id: the pathspec may say 'latest'.
+            var run = task.Step.Run.Id;
+            if (Attempt is { } wanted && !store.ListAttempts(flowName, run, task.Step.Name, task.Id).Contains(wanted))
             {
                 throw new FlowException($"Task {task.Pathspec} has no attempt {wanted}; its latest is {task.Attempt}.");
             }
@@ -68,7 +70,14 @@ internal sealed class LogsCommand(IConsole console, IFileSystem fs, WorkingDirec
             {
                 Console.Out.WriteLine($"== {task.Pathspec} (attempt {attempt}, {task.Status}) ==");
             }
-            var dir = store.AttemptDir(flowName, runId, task.Step.Name, task.Id, attempt);
+            var dir = store.AttemptDir(flowName, run, task.Step.Name, task.Id, attempt);
+            if (store.ReadAttemptDone(dir)?.ClonedFrom is { } origin && origin.Split('/') is [var originRun, var originStep, var originTask])
+            {
+                // A cloned task printed nothing in this run: its output is the origin task's.
+                var originAttempts = store.ListAttempts(flowName, originRun, originStep, originTask);
+                dir = store.AttemptDir(flowName, originRun, originStep, originTask, originAttempts.Count == 0 ? 0 : originAttempts[^1]);
+                Console.Error.WriteLine($"(cloned from {flowName}/{origin}; its output:)");
+            }
             Print(dir, follow: Follow);
         }
         return ExitCodes.Success;

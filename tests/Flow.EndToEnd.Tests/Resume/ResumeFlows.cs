@@ -1,0 +1,85 @@
+// Flows of ResumeAndLogsTests: FAIL_AT (comma-separated: Start, Middle, Each<item>, Join, End) makes a step throw;
+// every step stamps the run it ran in, so a test sees which tasks a resume cloned and which it ran again.
+using Flow.Sdk;
+
+namespace ResumeLab;
+
+public partial class ResumeLabFlow : FlowSpec
+{
+    [Parameter] public string Label { get; init; } = "plain";
+
+    public partial int[] Items { get; set; }
+
+    public partial string StartRun { get; set; }
+
+    public partial string MiddleRun { get; set; }
+
+    public partial string EachRun { get; set; }
+
+    public partial int Value { get; set; }
+
+    public partial int Total { get; set; }
+
+    public partial string Runs { get; set; }
+
+    public partial string JoinRun { get; set; }
+
+    public partial string EndRun { get; set; }
+
+    public partial string Origin { get; set; }
+
+    private static void MaybeFail(string where)
+    {
+        if ((Environment.GetEnvironmentVariable("FAIL_AT") ?? "").Split(',').Contains(where))
+        {
+            throw new InvalidOperationException($"asked to fail at {where}");
+        }
+    }
+
+    [Step] public void Start() { MaybeFail("Start"); StartRun = Current.RunId!; Items = [1, 2, 3, 4]; Next(Middle); }
+
+    [Step] public void Middle() { MaybeFail("Middle"); MiddleRun = Current.RunId!; Console.WriteLine($"middle of {Label}"); Console.Error.WriteLine("a warning"); Next(Fan); }
+
+    [Step] public void Fan() => Next(Each, forEach: nameof(Items));
+
+    [Step]
+    public void Each(int item)
+    {
+        Console.WriteLine($"item {item}");
+        MaybeFail($"Each{item}");
+        EachRun = Current.RunId!;
+        Value = item * 10;
+        Next(Join);
+    }
+
+    [Step]
+    public void Join(Inputs<ResumeLabFlow> inputs)
+    {
+        MaybeFail("Join");
+        Total = inputs.Sum(i => i.Value);
+        Runs = string.Join(",", inputs.Select(i => i.EachRun));
+        JoinRun = Current.RunId!;
+        Next(End);
+    }
+
+    [Step] public void End() { MaybeFail("End"); EndRun = Current.RunId!; Origin = Current.OriginRunId ?? ""; }
+}
+
+/// <summary>Prints --lines lines of 100 characters: more than --max-log-size lets the log keep.</summary>
+public partial class ChattyFlow : FlowSpec
+{
+    [Parameter] public int Lines { get; init; } = 20_000;
+
+    [Step]
+    public void Start()
+    {
+        var line = new string('x', 100);
+        for (var i = 0; i < Lines; i++)
+        {
+            Console.WriteLine(line);
+        }
+        Next(End);
+    }
+
+    [Step] public void End() { }
+}
