@@ -50,6 +50,40 @@ public partial class WideFlow : FlowSpec
     [Step] public void End() { }
 }
 EOF
+# A third: five steps failing at the fourth, with an artifact of --mb MiB made by Start, for resume.
+dotnet new flow -n Resume -o "$work/Resume" --debug:custom-hive "$work/hive" >/dev/null
+rm "$work/Resume/HelloFlow.cs"
+cat > "$work/Resume/ResumeFlow.cs" <<'EOF'
+using Flow.Sdk;
+
+public partial class ResumeFlow : FlowSpec
+{
+    [Parameter] public int Mb { get; init; }
+
+    public partial byte[] Data { get; set; }
+
+    public partial int Steps { get; set; }
+
+    [Step] public void Start() { Data = new byte[Mb << 20]; Steps = 1; Next(Prepare); }
+
+    [Step] public void Prepare() { Steps += 1; Next(Train); }
+
+    [Step] public void Train() { Steps += 1; Next(Evaluate); }
+
+    [Step]
+    public void Evaluate()
+    {
+        if (Environment.GetEnvironmentVariable("FAIL") == "1")
+        {
+            throw new InvalidOperationException("evaluation failed");
+        }
+        Steps += 1;
+        Next(End);
+    }
+
+    [Step] public void End() { }
+}
+EOF
 cd "$work/Bench"
 
 # The edit-run loop uses the build servers, as the tool does for users (FLOW_BUILD_SERVERS unset).
@@ -101,3 +135,12 @@ while kill -0 "$pid" 2>/dev/null; do
 done
 wait "$pid"
 printf '%-34s %5d MiB\n' "orchestrator peak, foreach 1,000" $((peak / 1024))
+
+# Resume of a 5-step flow failing at step 4, the code unchanged since the last build: three tasks cloned, two run.
+# Each repetition resumes the same failed origin. With a 1 GiB artifact upstream the clones cost the same.
+cd "$work/Resume"
+for mb in 0 1024; do
+  origin_file=$(mktemp)
+  FAIL=1 "$flow" run --mb "$mb" --run-id-file "$origin_file" >/dev/null 2>&1 || true
+  measure "resume at step 4 of 5 (${mb} MiB upstream)" "$flow" resume --origin-run-id "$(cat "$origin_file")"
+done

@@ -552,7 +552,7 @@ public class DiagnosticsTests
     {
         var descriptors = typeof(Flow.Build.Generator.Diagnostics).GetFields().Select(f => f.GetValue(null)).OfType<DiagnosticDescriptor>().ToList();
 
-        descriptors.Select(d => d.Id).ShouldBe([.. Enumerable.Range(1, 30).Select(i => $"FLOW{i:0000}")], ignoreOrder: true);
+        descriptors.Select(d => d.Id).ShouldBe([.. Enumerable.Range(1, 31).Select(i => $"FLOW{i:0000}")], ignoreOrder: true);
         descriptors.ShouldAllBe(d => d.DefaultSeverity == DiagnosticSeverity.Error && d.IsEnabledByDefault);
         descriptors.ShouldAllBe(d => d.HelpLinkUri == "docs/diagnostics.md#" + d.Id.ToLowerInvariant());
     }

@@ -39,5 +39,6 @@ internal static class Diagnostics
     public static readonly DiagnosticDescriptor MissingInputs = Error("FLOW0027", "Branches meet at a step that is not a join", "Branches {0} of {1} meet at {2}, which is not a join; declare it '{2}(Inputs<{3}> inputs)'");
     public static readonly DiagnosticDescriptor BadInputs = Error("FLOW0028", "Inputs on a step that cannot be a join", "Step {0} {1}");
     public static readonly DiagnosticDescriptor BadParameterType = Error("FLOW0030", "Parameter or included file of an unsupported form", "{0}");
+    public static readonly DiagnosticDescriptor BadDecorator = Error("FLOW0031", "Retry, Catch or Timeout used wrongly", "{0}");
     public static readonly DiagnosticDescriptor ItemTypeMismatch = Error("FLOW0029", "Foreach item type does not match", "Step {0} receives the items of {1}, whose elements are {2}, but its parameter is {3}; declare it '{0}({2} {4})'");
 }

@@ -28,6 +28,18 @@ internal static class FlowEmitter
             {
                 json.Append(",\"matchingJoin\":").Append(Str(step.MatchingJoin));
             }
+            if (step.Retry is { } retry)
+            {
+                json.Append(",\"retry\":").Append(retry.ToString(CultureInfo.InvariantCulture));
+            }
+            if (step.Catch is not null)
+            {
+                json.Append(",\"catch\":").Append(Str(step.Catch));
+            }
+            if (step.TimeoutSeconds > 0)
+            {
+                json.Append(",\"timeout\":").Append(step.TimeoutSeconds.ToString(CultureInfo.InvariantCulture));
+            }
             json.Append(",\"description\":").Append(Str(step.Description));
             json.Append(",\"file\":").Append(Str(step.File));
             json.Append(",\"line\":").Append(step.Where.Line.ToString(CultureInfo.InvariantCulture));

@@ -438,6 +438,7 @@ internal static class FlowReader
             report(Diagnostics.NoNext, where, new[] { method.Name });
         }
         var next = kind == "end" ? new List<string>() : calls.SelectMany(c => c.Targets).Distinct().ToList();
+        var (retry, caught, timeout) = ReadDecorators(method, flow, kind, where, report);
         var step = new StepModel(
             method.Name,
             kind,
@@ -449,8 +450,57 @@ internal static class FlowReader
             string.Empty,
             isJoin,
             item?.Type.ToDisplayString(s_fullType),
-            kind == "foreach" && element is not null ? element.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) : null);
+            kind == "foreach" && element is not null ? element.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) : null,
+            null,
+            retry,
+            caught,
+            timeout);
         return (step, item, kind == "foreach" ? element : null);
+    }
+
+    /// <summary>[Retry], [Catch] and [Timeout] of a step, checked: a catch needs one successor and a StepError artifact.</summary>
+    private static (int? Retry, string? Catch, int Timeout) ReadDecorators(IMethodSymbol method, INamedTypeSymbol flow, string kind, Location where, Action<DiagnosticDescriptor, Location, string[]> report)
+    {
+        int? retry = null;
+        string? caught = null;
+        var timeout = 0;
+        foreach (var attribute in method.GetAttributes())
+        {
+            int Named(string name, int fallback) => attribute.NamedArguments.FirstOrDefault(a => a.Key == name).Value.Value is int v ? v : fallback;
+            switch (attribute.AttributeClass?.ToDisplayString())
+            {
+                case "Flow.Sdk.RetryAttribute":
+                    retry = Named("Times", 3);
+                    if (retry is < 0 or > 5)
+                    {
+                        report(Diagnostics.BadDecorator, where, new[] { $"[Retry(Times = {retry})] on step {method.Name}: a step gets 0 to 5 more attempts (6 in all)" });
+                    }
+                    break;
+                case "Flow.Sdk.TimeoutAttribute":
+                    timeout = Named("Seconds", 0) + (Named("Minutes", 0) * 60) + (Named("Hours", 0) * 3600);
+                    if (timeout <= 0)
+                    {
+                        report(Diagnostics.BadDecorator, where, new[] { $"[Timeout] on step {method.Name} gives no time: set Seconds, Minutes or Hours to more than 0" });
+                    }
+                    break;
+                case "Flow.Sdk.CatchAttribute":
+                    caught = attribute.NamedArguments.FirstOrDefault(a => a.Key == "Var").Value.Value as string ?? string.Empty;
+                    if (kind != "linear")
+                    {
+                        report(Diagnostics.BadDecorator, where, new[] { $"[Catch] on step {method.Name}, which is {(kind == "end" ? "End" : "a " + kind)}: a caught step continues to its one successor, so [Catch] goes on a step that calls Next with one target" });
+                    }
+                    if (caught.Length > 0)
+                    {
+                        var artifact = flow.GetMembers(caught).OfType<IPropertySymbol>().FirstOrDefault(p => p.IsPartialDefinition);
+                        if (artifact is null || artifact.Type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString() != "Flow.Sdk.StepError")
+                        {
+                            report(Diagnostics.BadDecorator, where, new[] { $"[Catch(Var = \"{caught}\")] on step {method.Name}: Var names an artifact of type StepError, such as 'public partial StepError? {caught} {{ get; set; }}' and Var = nameof({caught})" });
+                        }
+                    }
+                    break;
+            }
+        }
+        return (retry, caught, timeout);
     }
 
     private static bool IsFileType(ITypeSymbol type) =>

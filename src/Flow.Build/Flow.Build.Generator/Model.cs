@@ -61,6 +61,9 @@ internal sealed record FoundDiagnostic(string Id, SourceSpot Where, EquatableArr
 /// <param name="ItemType">The type of its foreach item parameter, as written for <c>Item&lt;T&gt;()</c>.</param>
 /// <param name="ElementType">For a foreach, the element type of the collection, for <c>typeof</c>.</param>
 /// <param name="MatchingJoin">For a split or foreach, the join where its branches meet (set by the graph rules).</param>
+/// <param name="Retry">[Retry]: the extra attempts, or null.</param>
+/// <param name="Catch">[Catch]: the artifact for the failure ("" for none), or null.</param>
+/// <param name="TimeoutSeconds">[Timeout]: the seconds a task may run, or 0.</param>
 internal sealed record StepModel(
     string Name,
     string Kind,
@@ -73,7 +76,10 @@ internal sealed record StepModel(
     bool IsJoin = false,
     string? ItemType = null,
     string? ElementType = null,
-    string? MatchingJoin = null);
+    string? MatchingJoin = null,
+    int? Retry = null,
+    string? Catch = null,
+    int TimeoutSeconds = 0);
 
 internal sealed record ArtifactModel(string Name, string Type, string Accessibility);
 

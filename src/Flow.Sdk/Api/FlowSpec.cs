@@ -110,6 +110,15 @@ public abstract class FlowSpec
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected void SetArtifact<T>(string name, T value) => Artifacts.Set(name, value);
 
+    /// <summary>Sets the transition a caught failure takes: the step's one static successor.</summary>
+    internal void Continue(IEnumerable<string> targets)
+    {
+        _next.Clear();
+        _next.AddRange(targets);
+        NextForEach = null;
+        NextCalls = 1;
+    }
+
     private void Record(params string[] targets)
     {
         NextCalls++;

@@ -47,7 +47,10 @@ public sealed record FlowGraph(
                     Text(s, "file"),
                     s.TryGetProperty("line", out var line) && line.ValueKind == JsonValueKind.Number ? line.GetInt32() : 0,
                     s.TryGetProperty("join", out var join) && join.ValueKind == JsonValueKind.True,
-                    Text(s, "matchingJoin")))],
+                    Text(s, "matchingJoin"),
+                    s.TryGetProperty("retry", out var retry) && retry.ValueKind == JsonValueKind.Number ? retry.GetInt32() : null,
+                    s.TryGetProperty("catch", out var caught) && caught.ValueKind == JsonValueKind.String ? caught.GetString() : null,
+                    s.TryGetProperty("timeout", out var timeout) && timeout.ValueKind == JsonValueKind.Number ? timeout.GetInt32() : 0))],
                 [.. Items(json, "parameters").Select(p => new GraphParameter(
                     Text(p, "name") ?? throw new JsonException("a parameter needs a name"),
                     Text(p, "option") ?? throw new JsonException("a parameter needs an option"),
@@ -147,6 +150,9 @@ public sealed record FlowGraph(
 /// <param name="Line">The 1-based line of the method.</param>
 /// <param name="IsJoin">Whether the step is a join (it takes <c>Inputs</c>).</param>
 /// <param name="MatchingJoin">For a split or foreach, the join where its branches meet.</param>
+/// <param name="Retry">The extra attempts <c>[Retry]</c> gives it, or null without one.</param>
+/// <param name="Catch">With <c>[Catch]</c>: the artifact that receives a failure ("" for none); null without.</param>
+/// <param name="TimeoutSeconds">With <c>[Timeout]</c>: the seconds a task may run; 0 without.</param>
 public sealed record GraphStep(
     string Name,
     string Kind,
@@ -156,7 +162,10 @@ public sealed record GraphStep(
     string? File,
     int Line,
     [property: System.Text.Json.Serialization.JsonPropertyName("join")] bool IsJoin = false,
-    string? MatchingJoin = null);
+    string? MatchingJoin = null,
+    int? Retry = null,
+    string? Catch = null,
+    [property: System.Text.Json.Serialization.JsonPropertyName("timeout")] int TimeoutSeconds = 0);
 
 /// <summary>A run parameter of a flow.</summary>
 /// <param name="Name">The property name (the artifact name).</param>

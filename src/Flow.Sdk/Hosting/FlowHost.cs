@@ -14,7 +14,7 @@ namespace Flow.Sdk.Hosting;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public static class FlowHost
 {
-    private static readonly string[] s_runOptionsWithValue = ["flow", "datastore", "max-workers", "max-num-splits", "max-log-size", "tag", "run-id-file"];
+    private static readonly string[] s_runOptionsWithValue = ["flow", "datastore", "max-workers", "max-num-splits", "max-log-size", "tag", "run-id-file", "with"];
     private static readonly string[] s_runFlags = ["verbose", "help", "h"];
 
     /// <summary>Runs the command given in <paramref name="args"/> against the flows of this project.</summary>
@@ -200,8 +200,23 @@ public static class FlowHost
         return await ExecuteAsync(flow, options, limits, fs, watch, _ => (new Dictionary<string, ArtifactRef>(origin.Parameters), origin.Files, plan));
     }
 
-    private static (int MaxWorkers, int MaxNumSplits, int MaxLogMegabytes, IReadOnlyList<string> Tags) Limits(CommandLine options)
+    private static (int MaxWorkers, int MaxNumSplits, int MaxLogMegabytes, IReadOnlyList<string> Tags, int? DefaultRetry) Limits(CommandLine options)
     {
+        int? defaultRetry = null;
+        foreach (var with in options.Values("with"))
+        {
+            // --with retry gives every step without [Retry] three more attempts; --with retry:times=N sets how many.
+            var match = System.Text.RegularExpressions.Regex.Match(with, @"^retry(?::times=(\d))?$");
+            if (!match.Success)
+            {
+                throw new FlowException($"--with {with}: the decorator that applies to every step is retry, or retry:times=N with N from 0 to 5.");
+            }
+            defaultRetry = match.Groups[1].Success ? int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 3;
+            if (defaultRetry > 5)
+            {
+                throw new FlowException($"--with {with}: a step gets at most 5 more attempts.");
+            }
+        }
         var maxWorkers = options.Int("max-workers", 16);
         var maxNumSplits = options.Int("max-num-splits", 100);
         var maxLogMegabytes = options.Int("max-log-size", AttemptLog.DefaultMaxMegabytes);
@@ -221,19 +236,19 @@ public static class FlowHost
         {
             throw new FlowException($"{tags.Count} tags given; a run takes at most 50.");
         }
-        return (maxWorkers, maxNumSplits, maxLogMegabytes, tags);
+        return (maxWorkers, maxNumSplits, maxLogMegabytes, tags, defaultRetry);
     }
 
     /// <summary>Creates the run and runs it: everything that can still be refused is checked before the run exists.</summary>
     private static async Task<int> ExecuteAsync(
         FlowDefinition flow,
         CommandLine options,
-        (int MaxWorkers, int MaxNumSplits, int MaxLogMegabytes, IReadOnlyList<string> Tags) limits,
+        (int MaxWorkers, int MaxNumSplits, int MaxLogMegabytes, IReadOnlyList<string> Tags, int? DefaultRetry) limits,
         IFileSystem fs,
         Stopwatch watch,
         Func<FlowDatastore, (Dictionary<string, ArtifactRef> Parameters, IReadOnlyDictionary<string, string>? Files, ResumePlan? Plan)> inputs)
     {
-        var (maxWorkers, maxNumSplits, maxLogMegabytes, tags) = limits;
+        var (maxWorkers, maxNumSplits, maxLogMegabytes, tags, defaultRetry) = limits;
         var root = DatastoreLocator.Locate(fs, options.Value("datastore"), fs.Directory.GetCurrentDirectory());
         var store = FlowDatastore.Open(fs, root, create: true);
         var snapshots = new SnapshotStore(store);
@@ -255,7 +270,7 @@ public static class FlowHost
         var runId = store.CreateRun(flow.Name, DateTimeOffset.UtcNow);
         var heartbeatPath = store.RunHeartbeatPath(flow.Name, runId);
         TryTouch(heartbeatPath);
-        var orchestrator = new Orchestrator(fs, store, flow.Graph, runId, Path.Combine(codeDir, manifest.Assembly), maxWorkers, maxNumSplits, maxLogMegabytes * 1024L * 1024L, plan);
+        var orchestrator = new Orchestrator(fs, store, flow.Graph, runId, Path.Combine(codeDir, manifest.Assembly), maxWorkers, maxNumSplits, maxLogMegabytes * 1024L * 1024L, plan, defaultRetry);
         try
         {
             orchestrator.Prestart();

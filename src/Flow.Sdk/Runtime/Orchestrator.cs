@@ -23,8 +23,13 @@ internal sealed class Orchestrator(
     int maxWorkers,
     int maxNumSplits = 100,
     long maxLogBytes = AttemptLog.DefaultMaxMegabytes * 1024L * 1024L,
-    ResumePlan? plan = null)
+    ResumePlan? plan = null,
+    int? defaultRetry = null)
 {
+    /// <summary>The most attempts a task gets, retries included (<c>FLOW_MAX_ATTEMPTS</c>, default 6).</summary>
+    private static readonly int s_maxAttempts =
+        int.TryParse(Environment.GetEnvironmentVariable("FLOW_MAX_ATTEMPTS"), out var max) && max > 0 ? max : 6;
+
     private static readonly int s_parallelStarts = Math.Max(1, Environment.ProcessorCount);
     private readonly Queue<PendingTask> _queue = new();
     private readonly Stack<WorkerProcess> _idle = new();
@@ -40,6 +45,7 @@ internal sealed class Orchestrator(
     private int _nextTaskId;
     private int _failedStarts;
     private string? _cloneFailure;
+    private bool _stopping;
     private bool _endDone;
 
     /// <summary>Starts a worker ahead of the first task, so its start-up overlaps the run's own set-up.</summary>
@@ -96,7 +102,17 @@ internal sealed class Orchestrator(
                 failure ??= Advance(finished);
                 continue;
             }
-            failure ??= Fail(finished, worker!);
+            var failed = Fail(finished, worker!);
+            if (failed is not null && failure is null)
+            {
+                // The run stops: tasks still running are ended (their logs are kept), nothing new starts.
+                failure = failed;
+                _stopping = true;
+                foreach (var busy in _running.Values)
+                {
+                    busy.Kill();
+                }
+            }
         }
         return failure ?? (_endDone ? null : "the run ended before its End step (internal error)");
     }
@@ -106,7 +122,7 @@ internal sealed class Orchestrator(
     {
         var name = finished.Task.Step;
         var path = $"{runId}/{name}/{finished.TaskId}";
-        var done = store.ReadAttemptDone(store.AttemptDir(graph.Name, runId, name, finished.TaskId, 0));
+        var done = store.ReadAttemptDone(store.AttemptDir(graph.Name, runId, name, finished.TaskId, finished.Task.Attempt));
         var step = graph.FindStep(name);
         if (done is null || step is null)
         {
@@ -168,16 +184,23 @@ internal sealed class Orchestrator(
         return null;
     }
 
-    private string Fail(Finished finished, WorkerProcess worker)
+    /// <summary>
+    /// Finalizes a failed attempt and retries it when the step allows (<c>[Retry]</c>, <c>--with retry</c>); a step with
+    /// <c>[Catch]</c> whose last attempt's process died gets one more attempt that records the failure as caught.
+    /// Returns the run's failure, or null when the task goes on.
+    /// </summary>
+    private string? Fail(Finished finished, WorkerProcess worker)
     {
-        var (step, taskId, outcome) = (finished.Task.Step, finished.TaskId, finished.Outcome);
-        var attemptDir = store.AttemptDir(graph.Name, runId, step, taskId, 0);
+        var (task, taskId, outcome) = (finished.Task, finished.TaskId, finished.Outcome);
+        var attemptDir = store.AttemptDir(graph.Name, runId, task.Step, taskId, task.Attempt);
         string reason;
         if (outcome.Status is null)
         {
             _all.Remove(worker);
             worker.Dispose();
-            reason = $"the worker process exited with code {outcome.ExitCode} (the step ended the process or it crashed)";
+            reason = _stopping ? "stopped: another task of the run failed"
+                : finished.TimedOut ? $"the task ran longer than its [Timeout] of {graph.FindStep(task.Step)?.TimeoutSeconds} s and was stopped"
+                : $"the worker process exited with code {outcome.ExitCode} (the step ended the process or it crashed)";
         }
         else
         {
@@ -185,11 +208,33 @@ internal sealed class Orchestrator(
             reason = "the worker could not run the task (see its stderr above)";
         }
         // Finalize an attempt the worker could not, so readers see a failed attempt; the first marker wins.
+        var type = finished.TimedOut ? "Timeout" : outcome.Status is null ? "ProcessExited" : "WorkerError";
         store.FinishAttempt(attemptDir, new AttemptDoneRecord(
-            AttemptDoneRecord.Failed, DateTimeOffset.UtcNow, new Dictionary<string, ArtifactRef>(), [], new ErrorRecord("WorkerError", reason, null)));
+            AttemptDoneRecord.Failed, DateTimeOffset.UtcNow, new Dictionary<string, ArtifactRef>(), [], new ErrorRecord(type, reason, null)));
         var error = store.ReadAttemptDone(attemptDir)?.Error;
-        return $"step {step} (task {taskId}) failed: {error?.Type}: {error?.Message}";
+        if (_stopping)
+        {
+            return null;
+        }
+        var step = graph.FindStep(task.Step);
+        var prefix = $"[{runId}/{task.Step}/{taskId}]";
+        if (step is not null && task.Attempt < LastAttempt(step))
+        {
+            Console.Out.WriteLine($"{prefix} Retrying: attempt {task.Attempt + 1} (the step allows attempts 0 to {LastAttempt(step)}).");
+            _queue.Enqueue(task with { TaskId = taskId, Attempt = task.Attempt + 1 });
+            return null;
+        }
+        if (step?.Catch is not null && outcome.Status is null && task.Caught is null && task.Attempt + 1 < s_maxAttempts)
+        {
+            // The process is gone, so nothing could catch in it: one more attempt records the failure as caught.
+            _queue.Enqueue(task with { TaskId = taskId, Attempt = task.Attempt + 1, Caught = error });
+            return null;
+        }
+        return $"step {task.Step} (task {taskId}{(task.Attempt > 0 ? $", attempt {task.Attempt}" : "")}) failed: {error?.Type}: {error?.Message}";
     }
+
+    /// <summary>The number of the last attempt a task of this step gets.</summary>
+    private int LastAttempt(GraphStep step) => Math.Clamp(step.Retry ?? defaultRetry ?? 0, 0, s_maxAttempts - 1);
 
     private async Task InterruptAsync()
     {
@@ -199,7 +244,7 @@ internal sealed class Orchestrator(
         }
         foreach (var killed in await Task.WhenAll(_running.Keys))
         {
-            store.FinishAttempt(store.AttemptDir(graph.Name, runId, killed.Task.Step, killed.TaskId, 0), new AttemptDoneRecord(
+            store.FinishAttempt(store.AttemptDir(graph.Name, runId, killed.Task.Step, killed.TaskId, killed.Task.Attempt), new AttemptDoneRecord(
                 AttemptDoneRecord.Failed, DateTimeOffset.UtcNow, new Dictionary<string, ArtifactRef>(), [], new ErrorRecord("Interrupted", "the run was interrupted (Ctrl-C)", null)));
         }
         _running.Clear();
@@ -339,17 +384,24 @@ internal sealed class Orchestrator(
 
     private async Task<Finished> LaunchAsync(WorkerProcess worker, PendingTask task)
     {
-        var taskId = (++_nextTaskId).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var attemptDir = store.AttemptDir(graph.Name, runId, task.Step, taskId, 0);
+        var taskId = task.TaskId ?? (++_nextTaskId).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var attemptDir = store.AttemptDir(graph.Name, runId, task.Step, taskId, task.Attempt);
         store.StartAttempt(attemptDir, new AttemptStartRecord(DateTimeOffset.UtcNow, task.Inputs, worker.Pid, task.SplitIndex));
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         using var log = new AttemptLog(fs, attemptDir, maxLogBytes);
         var output = new ConsoleTaskOutput($"[{runId}/{task.Step}/{taskId}]", log);
-        output.System("Task is starting.");
-        var request = new TaskRequest(store.Root, graph.Name, runId, task.Step, taskId, 0, task.Inputs, task.SplitIndex);
+        output.System(task.Attempt == 0 ? "Task is starting." : $"Task is starting (attempt {task.Attempt}).");
+        var step = graph.FindStep(task.Step);
+        var request = new TaskRequest(store.Root, graph.Name, runId, task.Step, taskId, task.Attempt, task.Inputs, task.SplitIndex,
+            CatchFailure: step?.Catch is not null && task.Attempt >= LastAttempt(step), Caught: task.Caught);
+        var timedOut = false;
+        using var timeout = step is { TimeoutSeconds: > 0 }
+            ? new Timer(_ => { timedOut = true; worker.Kill(); }, null, TimeSpan.FromSeconds(step.TimeoutSeconds), Timeout.InfiniteTimeSpan)
+            : null;
         var outcome = await worker.RunAsync(request, output);
-        output.System(outcome.Status == AttemptDoneRecord.Succeeded ? "Task finished successfully." : "Task failed.");
-        return new Finished(task, taskId, outcome, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+        output.System(outcome.Status == AttemptDoneRecord.Succeeded ? "Task finished successfully."
+            : timedOut ? $"Task timed out after {step!.TimeoutSeconds} s." : "Task failed.");
+        return new Finished(task with { TaskId = taskId }, taskId, outcome, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, timedOut && outcome.Status is null);
     }
 
     /// <summary>An idle worker that is still alive; one that died while idle is dropped.</summary>
@@ -388,9 +440,15 @@ internal sealed class Orchestrator(
     }
 
     /// <summary>A task waiting for a worker: its step, the tasks it reads, and its branch or item index.</summary>
-    private sealed record PendingTask(string Step, string[] Inputs, int? SplitIndex);
+    /// <param name="Step">The step.</param>
+    /// <param name="Inputs">The tasks it reads.</param>
+    /// <param name="SplitIndex">Its branch or item index, for the first task of a branch.</param>
+    /// <param name="TaskId">Set when an attempt of an existing task is retried.</param>
+    /// <param name="Attempt">The attempt number.</param>
+    /// <param name="Caught">A failure to record as caught instead of running the step ([Catch] after a dead process).</param>
+    private sealed record PendingTask(string Step, string[] Inputs, int? SplitIndex, string? TaskId = null, int Attempt = 0, ErrorRecord? Caught = null);
 
-    private sealed record Finished(PendingTask Task, string TaskId, TaskOutcome Outcome, double Seconds);
+    private sealed record Finished(PendingTask Task, string TaskId, TaskOutcome Outcome, double Seconds, bool TimedOut = false);
 
     /// <summary>The inputs of a join collected so far, in split or index order.</summary>
     private sealed class JoinSlots(string?[] paths)

@@ -18,6 +18,9 @@ namespace Flow.Sdk.Runtime;
 /// <param name="Attempt">The attempt number, from 0.</param>
 /// <param name="InputPaths">The tasks whose outputs this task reads, as <c>run/Step/task</c>; none for Start.</param>
 /// <param name="SplitIndex">The branch or item index, for the first task of a branch of a split or foreach.</param>
+/// <param name="CatchFailure">This is the step's last attempt and it has <c>[Catch]</c>: an exception is caught.</param>
+/// <param name="Caught">An earlier attempt's process died or timed out and the step has <c>[Catch]</c>: do not run the
+/// step, record this failure as caught and continue.</param>
 internal sealed record TaskRequest(
     string Datastore,
     string Flow,
@@ -26,7 +29,9 @@ internal sealed record TaskRequest(
     string TaskId,
     int Attempt,
     IReadOnlyList<string> InputPaths,
-    int? SplitIndex = null) : IJsonRecord<TaskRequest>
+    int? SplitIndex = null,
+    bool CatchFailure = false,
+    ErrorRecord? Caught = null) : IJsonRecord<TaskRequest>
 {
     public void Write(Utf8JsonWriter json)
     {
@@ -42,6 +47,15 @@ internal sealed record TaskRequest(
         {
             json.WriteNumber("splitIndex", index);
         }
+        if (CatchFailure)
+        {
+            json.WriteBoolean("catchFailure", true);
+        }
+        if (Caught is not null)
+        {
+            json.WritePropertyName("caught");
+            Caught.Write(json);
+        }
         json.WriteEndObject();
     }
 
@@ -53,7 +67,9 @@ internal sealed record TaskRequest(
         json.Text("taskId"),
         json.GetProperty("attempt").GetInt32(),
         json.Texts("inputPaths"),
-        json.TryGetProperty("splitIndex", out var index) && index.ValueKind == JsonValueKind.Number ? index.GetInt32() : null);
+        json.TryGetProperty("splitIndex", out var index) && index.ValueKind == JsonValueKind.Number ? index.GetInt32() : null,
+        json.TryGetProperty("catchFailure", out var catchFailure) && catchFailure.ValueKind == JsonValueKind.True,
+        json.TryGetProperty("caught", out var caught) && caught.ValueKind == JsonValueKind.Object ? ErrorRecord.Read(caught) : null);
 }
 
 /// <summary>Executes one task attempt in the current process and finalizes it in the datastore.</summary>
@@ -142,6 +158,7 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
             : Load($"item {frame.Index} of {frame.Step}", frame.Item, definition.ForEach.TryGetValue(frame.Step, out var fe) ? fe.ElementType : typeof(object));
 
         ErrorRecord? error = null;
+        ErrorRecord? caught = null;
         FlowSpec? flow = null;
         ForEachRecord? fanOut = null;
         using (Current.Enter(new TaskIdentity(request.Flow, request.RunId, graphStep.Name, request.TaskId, request.Attempt, run.OriginRunId)))
@@ -160,17 +177,32 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
                 var arguments = new StepArguments(
                     type => item is null ? null : type == typeof(object) ? LoadItem(item) : item.Item is { } reference ? Load($"item {item.Index} of {item.Step}", reference, type) : null,
                     () => [.. inputs.Select(i => InputFlow(definition, values, i, Load, LoadItem, parameterNames))]);
-                await invoker(flow, arguments);
-                error = CheckTransition(flow, graphStep);
-                if (error is null && graphStep.Kind == "foreach")
+                if (request.Caught is null)
                 {
-                    fanOut = FanOut(store, definition, flow, graphStep);
+                    await invoker(flow, arguments);
+                    error = CheckTransition(flow, graphStep);
+                    if (error is null && graphStep.Kind == "foreach")
+                    {
+                        fanOut = FanOut(store, definition, flow, graphStep);
+                    }
                 }
             }
             catch (Exception e)
             {
                 error = Describe(e);
                 await Console.Error.WriteLineAsync($"{where} failed: {UserTrace(e)}");
+            }
+            if (flow is not null && graphStep.Catch is { } variable && (request.Caught ?? (request.CatchFailure ? error : null)) is { } failure)
+            {
+                // [Catch]: the failure becomes data and the flow goes on to the step's successor.
+                caught = failure;
+                error = null;
+                if (variable.Length > 0)
+                {
+                    flow.Artifacts.Set(variable, new StepError(failure.Type, failure.Message, failure.StackTrace));
+                }
+                flow.Continue(graphStep.Next);
+                await Console.Error.WriteLineAsync($"{where}: [Catch] caught {failure.Type}: {failure.Message}; the flow continues with {string.Join(", ", graphStep.Next)}.");
             }
         }
 
@@ -193,7 +225,7 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
             DateTimeOffset.UtcNow,
             artifacts,
             flow?.NextTargets.ToArray() ?? [],
-            error,
+            error ?? caught,
             frames,
             iteration,
             error is null ? fanOut : null);

@@ -83,3 +83,62 @@ public partial class ChattyFlow : FlowSpec
 
     [Step] public void End() { }
 }
+
+/// <summary>[Retry], [Catch] and [Timeout]: a flaky step, a caught exception, a caught timeout, a caught crash.</summary>
+public partial class RetryFlow : FlowSpec
+{
+    public partial int Tries { get; set; }
+
+    public partial StepError? Problem { get; set; }
+
+    public partial string Seen { get; set; }
+
+    [Step] public void Start() { Tries = 0; Seen = ""; Next(Flaky); }
+
+    /// <summary>Fails on its first two attempts.</summary>
+    [Step, Retry(Times = 2)]
+    public void Flaky()
+    {
+        Console.WriteLine($"attempt {Current.Attempt}");
+        if (Current.Attempt < 2)
+        {
+            throw new InvalidOperationException($"flaky {Current.Attempt}");
+        }
+        Tries = Current.Attempt;
+        Next(Risky);
+    }
+
+    [Step, Catch(Var = nameof(Problem))]
+    public void Risky()
+    {
+        if (Tries >= 0)
+        {
+            throw new ArgumentException("always");
+        }
+        Next(Slow);
+    }
+
+    [Step, Timeout(Seconds = 1), Catch]
+    public void Slow() { Seen += Problem?.Type; Thread.Sleep(30_000); Next(Crash); }
+
+    [Step, Catch(Var = nameof(Problem))]
+    public void Crash() { Seen += "|" + Problem?.Message; Environment.Exit(4); Next(End); }
+
+    [Step] public void End() => Seen += "|" + Problem?.Type;
+}
+
+/// <summary>Two branches: one fails at once, the other sleeps; the failure ends the sleeping task too.</summary>
+public partial class StopFlow : FlowSpec
+{
+    [Step] public void Start() => Next(Fails, Sleeps);
+
+    [Step] public void Fails() { Thread.Sleep(500); Stop(); Next(Join); }
+
+    [Step] public void Sleeps() { Thread.Sleep(60_000); Next(Join); }
+
+    [Step] public void Join(Inputs<StopFlow> inputs) => Next(End);
+
+    [Step] public void End() { }
+
+    private static void Stop() => throw new InvalidOperationException("stop the run");
+}

@@ -1,0 +1,42 @@
+namespace Flow.Sdk;
+
+/// <summary>Runs a failed step again, up to <see cref="Times"/> more attempts (attempts are numbered from 0).</summary>
+/// <remarks><c>dotnet flow run --with retry</c> gives every step without one <c>[Retry]</c> with the default.</remarks>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+public sealed class RetryAttribute : Attribute
+{
+    /// <summary>Gets or sets how many more attempts a failed task gets (default 3; at most 5, for 6 attempts in all).</summary>
+    public int Times { get; set; } = 3;
+}
+
+/// <summary>
+/// Lets the flow continue when the step still fails after its retries: the failure is stored in the artifact
+/// <see cref="Var"/> (a <see cref="StepError"/>) and the flow goes on to the step's successor.
+/// </summary>
+/// <remarks>Only on a step with one successor. A caught failure is recorded with the task.</remarks>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+public sealed class CatchAttribute : Attribute
+{
+    /// <summary>Gets or sets the artifact (a <c>public partial StepError? X { get; set; }</c>) that receives the failure, as <c>nameof(X)</c>.</summary>
+    public string? Var { get; set; }
+}
+
+/// <summary>Stops a task that runs longer than the given time; it then fails (and is retried or caught).</summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+public sealed class TimeoutAttribute : Attribute
+{
+    /// <summary>Gets or sets seconds (added to minutes and hours).</summary>
+    public int Seconds { get; set; }
+
+    /// <summary>Gets or sets minutes.</summary>
+    public int Minutes { get; set; }
+
+    /// <summary>Gets or sets hours.</summary>
+    public int Hours { get; set; }
+}
+
+/// <summary>A failure a <see cref="CatchAttribute"/> caught: the exception's type, message and stack trace.</summary>
+/// <param name="Type">The exception's full type name (or <c>Timeout</c>, <c>ProcessExited</c>).</param>
+/// <param name="Message">The message.</param>
+/// <param name="StackTrace">The user's frames, when there was an exception.</param>
+public sealed record StepError(string Type, string Message, string? StackTrace);

@@ -1,0 +1,92 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Flow.Tests;
+
+namespace Flow.EndToEnd.Tests;
+
+/// <summary>[Retry], [Catch], [Timeout], --with retry, and a failure that ends the run's other running tasks.</summary>
+[Collection(PackedProductCollection.Name)]
+public sealed partial class FailureHandlingTests(PackedProduct product)
+{
+    [GeneratedRegex(@"Run (\d+) of (\w+) started")]
+    private static partial Regex RunStarted();
+
+    [Fact]
+    public void RetryCatchAndTimeout_LetTheFlowFinish_WithEveryAttemptStored()
+    {
+        var dir = ResumeProject.Get(product);
+
+        var run = product.Flow(dir, "run", "--flow", "RetryFlow");
+
+        run.ExitCode.ShouldBe(0, run.ToString());
+        var id = RunStarted().Match(run.Stdout).Groups[1].Value;
+        run.Stdout.ShouldContain($"[{id}/Flaky/2] Retrying: attempt 1");
+        run.Stdout.ShouldContain($"[{id}/Slow/4] Task timed out after 1 s.");
+        run.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(25), "the 30 s sleep was stopped by its 1 s timeout");
+        var steps = Path.Combine(dir, ".flow", "runs", "RetryFlow", id, "steps");
+        Directory.GetDirectories(Path.Combine(steps, "Flaky", "2")).Length.ShouldBe(3);
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var logs = product.Flow(dir, "logs", $"{id}/Flaky/2", "--flow", "RetryFlow", "--attempt", $"{attempt}", "--stdout");
+            logs.Stdout.Trim().ShouldBe($"attempt {attempt}");
+        }
+        var end = Dump(dir, $"{id}/End");
+        end.GetProperty("Tries").GetInt32().ShouldBe(2);
+        end.GetProperty("$attempt").GetInt32().ShouldBe(0);
+        // What a killed or exited attempt changed is lost; the caught attempt records the failure and goes on.
+        end.GetProperty("Seen").GetString().ShouldBe("|ProcessExited");
+        end.GetProperty("Problem").GetProperty("Type").GetString().ShouldBe("ProcessExited");
+        Dump(dir, $"{id}/Risky").GetProperty("Problem").GetProperty("Message").GetString().ShouldBe("always");
+        var slow = Dump(dir, $"{id}/Slow");
+        slow.GetProperty("$attempt").GetInt32().ShouldBe(1);
+        File.ReadAllText(Path.Combine(steps, "Slow", "4", "1", "done.json")).ShouldContain("\"type\":\"Timeout\"");
+        Dump(dir, $"{id}/Flaky").GetProperty("$attempt").GetInt32().ShouldBe(2);
+    }
+
+    [Fact]
+    public void WithRetry_RetriesEveryStep_AndAFailureAfterTheRetriesStopsTheRun()
+    {
+        var dir = ResumeProject.Get(product);
+        var environment = new Dictionary<string, string?>(product.Environment) { ["FAIL_AT"] = "Middle" };
+
+        var run = ProcessRunner.Run(product.ToolExecutable, ["run", "--flow", "ResumeLabFlow", "--with", "retry:times=1"], dir, environment);
+
+        run.ExitCode.ShouldBe(1, run.ToString());
+        run.Stdout.ShouldContain("/Middle/2] Retrying: attempt 1");
+        run.Stderr.ShouldContain("step Middle (task 2, attempt 1) failed: System.InvalidOperationException: asked to fail at Middle");
+    }
+
+    [Fact]
+    public void AFailure_EndsTheOtherRunningTasks_AndTheRunFails()
+    {
+        var dir = ResumeProject.Get(product);
+
+        var run = product.Flow(dir, "run", "--flow", "StopFlow");
+
+        run.ExitCode.ShouldBe(1, run.ToString());
+        run.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(40), "the 60 s sleeper was ended");
+        var id = RunStarted().Match(run.Stdout).Groups[1].Value;
+        var sleeper = Directory.GetDirectories(Path.Combine(dir, ".flow", "runs", "StopFlow", id, "steps", "Sleeps")).Single();
+        File.ReadAllText(Path.Combine(sleeper, "0", "done.json")).ShouldContain("stopped: another task of the run failed");
+        run.Stderr.ShouldContain("step Fails");
+    }
+
+    [Fact]
+    public void WithAnUnknownDecorator_IsAUsageError()
+    {
+        var dir = ResumeProject.Get(product);
+
+        var run = product.Flow(dir, "run", "--flow", "RetryFlow", "--with", "cards");
+
+        run.ExitCode.ShouldBe(2, run.ToString());
+        run.Stderr.ShouldContain("--with cards");
+    }
+
+    private JsonElement Dump(string dir, string pathspec)
+    {
+        var dump = product.Flow(dir, "dump", pathspec, "--flow", "RetryFlow", "--json");
+        dump.ExitCode.ShouldBe(0, dump.ToString());
+        using var doc = JsonDocument.Parse(dump.Stdout);
+        return doc.RootElement.EnumerateObject().Single().Value.Clone();
+    }
+}
