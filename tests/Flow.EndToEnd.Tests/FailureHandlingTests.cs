@@ -90,3 +90,49 @@ public sealed partial class FailureHandlingTests(PackedProduct product)
         return doc.RootElement.EnumerateObject().Single().Value.Clone();
     }
 }
+
+/// <summary><c>logs --follow</c> on a task that is still running prints its lines as they come, until it ends.</summary>
+[Collection(PackedProductCollection.Name)]
+public sealed class LogsFollowTests(PackedProduct product)
+{
+    [Fact]
+    public async Task Follow_PrintsARunningTasksLines_UntilItEnds()
+    {
+        var dir = ResumeProject.Get(product);
+        var start = new System.Diagnostics.ProcessStartInfo(product.ToolExecutable) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "run", "--flow", "SlowPrintFlow" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        foreach (var (name, value) in product.Environment)
+        {
+            start.Environment[name] = value;
+        }
+        using var run = System.Diagnostics.Process.Start(start)!;
+        var output = run.StandardOutput.ReadToEndAsync();
+        var errors = run.StandardError.ReadToEndAsync();
+        string? started = null;
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (started is null && DateTime.UtcNow < deadline && !run.HasExited)
+        {
+            var runs = Path.Combine(dir, ".flow", "runs", "SlowPrintFlow");
+            started = Directory.Exists(runs)
+                ? Directory.GetFiles(runs, "started.json", SearchOption.AllDirectories).FirstOrDefault(f => f.Contains($"{Path.DirectorySeparatorChar}Talk{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+                : null;
+            await Task.Delay(50);
+        }
+        started.ShouldNotBeNull("the Talk task never started");
+        var attempt = Path.GetDirectoryName(started)!;
+        var task = Path.GetFileName(Path.GetDirectoryName(attempt))!;
+        var runId = Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(attempt))))!)!;
+        var finishedBefore = File.Exists(Path.Combine(attempt, "done.json"));
+
+        var follow = product.Flow(dir, "logs", $"{runId}/Talk/{task}", "--flow", "SlowPrintFlow", "--follow");
+
+        run.WaitForExit(TimeSpan.FromSeconds(60)).ShouldBeTrue();
+        run.ExitCode.ShouldBe(0, await output + await errors);
+        finishedBefore.ShouldBeFalse("the task should still be running when logs --follow starts");
+        follow.ExitCode.ShouldBe(0, follow.ToString());
+        follow.Stdout.ShouldBe(string.Concat(Enumerable.Range(1, 8).Select(i => $"line {i}{Environment.NewLine}")), follow.ToString());
+    }
+}

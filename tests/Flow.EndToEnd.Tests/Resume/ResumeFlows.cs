@@ -142,3 +142,22 @@ public partial class StopFlow : FlowSpec
 
     private static void Stop() => throw new InvalidOperationException("stop the run");
 }
+
+/// <summary>Prints a line every 300 ms, for logs --follow.</summary>
+public partial class SlowPrintFlow : FlowSpec
+{
+    [Step] public void Start() => Next(Talk);
+
+    [Step]
+    public void Talk()
+    {
+        for (var i = 1; i <= 8; i++)
+        {
+            Console.WriteLine($"line {i}");
+            Thread.Sleep(300);
+        }
+        Next(End);
+    }
+
+    [Step] public void End() { }
+}
