@@ -136,3 +136,24 @@ public sealed class LogsFollowTests(PackedProduct product)
         follow.Stdout.ShouldBe(string.Concat(Enumerable.Range(1, 8).Select(i => $"line {i}{Environment.NewLine}")), follow.ToString());
     }
 }
+
+/// <summary>[Environment] gives a step's tasks their variables, each in a process of its own.</summary>
+[Collection(PackedProductCollection.Name)]
+public sealed class EnvironmentDecoratorTests(PackedProduct product)
+{
+    [Fact]
+    public void EnvironmentVariables_ReachOnlyThatStep_InItsOwnProcess()
+    {
+        var dir = ResumeProject.Get(product);
+
+        var run = product.Flow(dir, "run", "--flow", "EnvFlow");
+        var dump = product.Flow(dir, "dump", "latest/End", "--flow", "EnvFlow", "--json");
+
+        run.ExitCode.ShouldBe(0, run.ToString());
+        using var doc = System.Text.Json.JsonDocument.Parse(dump.Stdout);
+        var end = doc.RootElement.EnumerateObject().Single().Value;
+        end.GetProperty("Inside").GetString().ShouldBe("hola mundo");
+        end.GetProperty("Outside").GetString().ShouldBe("--");
+        end.GetProperty("InsidePid").GetInt32().ShouldNotBe(end.GetProperty("OutsidePid").GetInt32());
+    }
+}

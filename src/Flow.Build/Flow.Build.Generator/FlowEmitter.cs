@@ -36,6 +36,10 @@ internal static class FlowEmitter
             {
                 json.Append(",\"catch\":").Append(Str(step.Catch));
             }
+            if (step.Environment.Count > 0)
+            {
+                json.Append(",\"environment\":{").Append(string.Join(",", step.Environment.Select(e => Str(e.Substring(0, e.IndexOf('='))) + ":" + Str(e.Substring(e.IndexOf('=') + 1))))).Append('}');
+            }
             if (step.TimeoutSeconds > 0)
             {
                 json.Append(",\"timeout\":").Append(step.TimeoutSeconds.ToString(CultureInfo.InvariantCulture));

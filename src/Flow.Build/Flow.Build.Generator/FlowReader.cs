@@ -454,7 +454,10 @@ internal static class FlowReader
             null,
             retry,
             caught,
-            timeout);
+            timeout,
+            new EquatableArray<string>(method.GetAttributes()
+                .Where(a => a.AttributeClass?.ToDisplayString() == "Flow.Sdk.EnvironmentAttribute" && a.ConstructorArguments.Length == 2)
+                .Select(a => $"{a.ConstructorArguments[0].Value}={a.ConstructorArguments[1].Value}")));
         return (step, item, kind == "foreach" ? element : null);
     }
 
@@ -481,6 +484,12 @@ internal static class FlowReader
                     if (timeout <= 0)
                     {
                         report(Diagnostics.BadDecorator, where, new[] { $"[Timeout] on step {method.Name} gives no time: set Seconds, Minutes or Hours to more than 0" });
+                    }
+                    break;
+                case "Flow.Sdk.EnvironmentAttribute":
+                    if (attribute.ConstructorArguments.Length != 2 || attribute.ConstructorArguments[0].Value is not string { Length: > 0 } variable || variable.Contains('='))
+                    {
+                        report(Diagnostics.BadDecorator, where, new[] { $"[Environment] on step {method.Name} needs a variable name (without '=') and a value" });
                     }
                     break;
                 case "Flow.Sdk.CatchAttribute":

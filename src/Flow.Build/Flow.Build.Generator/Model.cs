@@ -64,6 +64,7 @@ internal sealed record FoundDiagnostic(string Id, SourceSpot Where, EquatableArr
 /// <param name="Retry">[Retry]: the extra attempts, or null.</param>
 /// <param name="Catch">[Catch]: the artifact for the failure ("" for none), or null.</param>
 /// <param name="TimeoutSeconds">[Timeout]: the seconds a task may run, or 0.</param>
+/// <param name="Environment">[Environment]: NAME=value pairs, in declaration order.</param>
 internal sealed record StepModel(
     string Name,
     string Kind,
@@ -79,7 +80,8 @@ internal sealed record StepModel(
     string? MatchingJoin = null,
     int? Retry = null,
     string? Catch = null,
-    int TimeoutSeconds = 0);
+    int TimeoutSeconds = 0,
+    EquatableArray<string> Environment = default);
 
 internal sealed record ArtifactModel(string Name, string Type, string Accessibility);
 

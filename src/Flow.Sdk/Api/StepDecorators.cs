@@ -40,3 +40,14 @@ public sealed class TimeoutAttribute : Attribute
 /// <param name="Message">The message.</param>
 /// <param name="StackTrace">The user's frames, when there was an exception.</param>
 public sealed record StepError(string Type, string Message, string? StackTrace);
+
+/// <summary>Sets an environment variable for the step's tasks, which then run in a process of their own.</summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = true, Inherited = false)]
+public sealed class EnvironmentAttribute(string name, string value) : Attribute
+{
+    /// <summary>Gets the variable's name.</summary>
+    public string Name { get; } = name;
+
+    /// <summary>Gets the variable's value.</summary>
+    public string Value { get; } = value;
+}

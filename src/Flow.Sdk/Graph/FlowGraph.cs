@@ -50,7 +50,10 @@ public sealed record FlowGraph(
                     Text(s, "matchingJoin"),
                     s.TryGetProperty("retry", out var retry) && retry.ValueKind == JsonValueKind.Number ? retry.GetInt32() : null,
                     s.TryGetProperty("catch", out var caught) && caught.ValueKind == JsonValueKind.String ? caught.GetString() : null,
-                    s.TryGetProperty("timeout", out var timeout) && timeout.ValueKind == JsonValueKind.Number ? timeout.GetInt32() : 0))],
+                    s.TryGetProperty("timeout", out var timeout) && timeout.ValueKind == JsonValueKind.Number ? timeout.GetInt32() : 0,
+                    s.TryGetProperty("environment", out var environment) && environment.ValueKind == JsonValueKind.Object
+                        ? environment.EnumerateObject().ToDictionary(e => e.Name, e => e.Value.GetString() ?? string.Empty, StringComparer.Ordinal)
+                        : null))],
                 [.. Items(json, "parameters").Select(p => new GraphParameter(
                     Text(p, "name") ?? throw new JsonException("a parameter needs a name"),
                     Text(p, "option") ?? throw new JsonException("a parameter needs an option"),
@@ -153,6 +156,7 @@ public sealed record FlowGraph(
 /// <param name="Retry">The extra attempts <c>[Retry]</c> gives it, or null without one.</param>
 /// <param name="Catch">With <c>[Catch]</c>: the artifact that receives a failure ("" for none); null without.</param>
 /// <param name="TimeoutSeconds">With <c>[Timeout]</c>: the seconds a task may run; 0 without.</param>
+/// <param name="Environment">With <c>[Environment]</c>: the variables its tasks get (each in its own process).</param>
 public sealed record GraphStep(
     string Name,
     string Kind,
@@ -165,7 +169,8 @@ public sealed record GraphStep(
     string? MatchingJoin = null,
     int? Retry = null,
     string? Catch = null,
-    [property: System.Text.Json.Serialization.JsonPropertyName("timeout")] int TimeoutSeconds = 0);
+    [property: System.Text.Json.Serialization.JsonPropertyName("timeout")] int TimeoutSeconds = 0,
+    IReadOnlyDictionary<string, string>? Environment = null);
 
 /// <summary>A run parameter of a flow.</summary>
 /// <param name="Name">The property name (the artifact name).</param>

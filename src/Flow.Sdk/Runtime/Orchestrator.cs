@@ -42,6 +42,7 @@ internal sealed class Orchestrator(
     private readonly string _dotnet = DotnetHost.Path;
     private double _startSeconds = 0.15;
     private readonly Dictionary<string, string> _cloneIds = new(StringComparer.Ordinal);
+    private readonly HashSet<WorkerProcess> _dedicated = [];
     private int _nextTaskId;
     private int _failedStarts;
     private string? _cloneFailure;
@@ -197,6 +198,7 @@ internal sealed class Orchestrator(
         if (outcome.Status is null)
         {
             _all.Remove(worker);
+            _dedicated.Remove(worker);
             worker.Dispose();
             reason = _stopping ? "stopped: another task of the run failed"
                 : finished.TimedOut ? $"the task ran longer than its [Timeout] of {graph.FindStep(task.Step)?.TimeoutSeconds} s and was stopped"
@@ -271,6 +273,21 @@ internal sealed class Orchestrator(
                 {
                     _queue.Enqueue(task);
                 }
+            }
+        }
+        // A step with [Environment] runs each task in a process of its own, started with those variables.
+        for (var i = _queue.Count; i > 0 && _running.Count < maxWorkers; i--)
+        {
+            var task = _queue.Dequeue();
+            if (graph.FindStep(task.Step)?.Environment is { Count: > 0 } environment)
+            {
+                var own = WorkerProcess.Start(_dotnet, workerAssembly, fs.Directory.GetCurrentDirectory(), store.Root, environment);
+                _dedicated.Add(own);
+                _running.Add(LaunchAsync(own, task), own);
+            }
+            else
+            {
+                _queue.Enqueue(task);
             }
         }
         while (_queue.Count > 0 && TakeIdleWorker() is { } worker)
@@ -373,6 +390,12 @@ internal sealed class Orchestrator(
 
     private void Release(WorkerProcess worker)
     {
+        if (_dedicated.Remove(worker))
+        {
+            // A task's own process ends with its task.
+            worker.Dispose();
+            return;
+        }
         if (worker.HasExited)
         {
             _all.Remove(worker);
@@ -430,10 +453,11 @@ internal sealed class Orchestrator(
 
     public void StopWorkers()
     {
-        foreach (var worker in _all)
+        foreach (var worker in _all.Concat(_dedicated))
         {
             worker.Dispose();
         }
+        _dedicated.Clear();
         _all.Clear();
         _idle.Clear();
         _starting.Clear();

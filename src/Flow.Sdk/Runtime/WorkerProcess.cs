@@ -47,7 +47,7 @@ internal sealed class WorkerProcess : IDisposable
     /// <summary>Gets a task that completes when the worker is ready for its first task, or has exited.</summary>
     public Task Ready => _ready.Task;
 
-    public static WorkerProcess Start(string dotnetHost, string assemblyPath, string workingDirectory, string datastore)
+    public static WorkerProcess Start(string dotnetHost, string assemblyPath, string workingDirectory, string datastore, IReadOnlyDictionary<string, string>? environment = null)
     {
         var token = Guid.NewGuid().ToString("N");
         var start = new ProcessStartInfo(dotnetHost)
@@ -64,6 +64,10 @@ internal sealed class WorkerProcess : IDisposable
         start.Environment[WorkerProtocol.TokenVariable] = token;
         // A step that reads other runs through FlowClient finds this run's datastore, wherever the run started.
         start.Environment[Datastore.DatastoreLocator.EnvironmentVariable] = datastore;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
         Process process;
         try
         {

@@ -161,3 +161,24 @@ public partial class SlowPrintFlow : FlowSpec
 
     [Step] public void End() { }
 }
+
+/// <summary>[Environment]: the variable is set for that step only, in a process of its own.</summary>
+public partial class EnvFlow : FlowSpec
+{
+    public partial string Inside { get; set; }
+
+    public partial string Outside { get; set; }
+
+    public partial int InsidePid { get; set; }
+
+    public partial int OutsidePid { get; set; }
+
+    [Step] public void Start() { Outside = Environment.GetEnvironmentVariable("GREETING") ?? "-"; OutsidePid = Environment.ProcessId; Next(Greet); }
+
+    [Step, Environment("GREETING", "hola"), Environment("TARGET", "mundo")]
+    public void Greet() { Inside = $"{Environment.GetEnvironmentVariable("GREETING")} {Environment.GetEnvironmentVariable("TARGET")}"; InsidePid = Environment.ProcessId; Next(After); }
+
+    [Step] public void After() { Outside += Environment.GetEnvironmentVariable("GREETING") ?? "-"; Next(End); }
+
+    [Step] public void End() { }
+}
