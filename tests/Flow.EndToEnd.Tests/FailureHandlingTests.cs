@@ -157,3 +157,64 @@ public sealed class EnvironmentDecoratorTests(PackedProduct product)
         end.GetProperty("InsidePid").GetInt32().ShouldNotBe(end.GetProperty("OutsidePid").GetInt32());
     }
 }
+
+/// <summary>
+/// SIGKILL of every process of a run (tool, orchestrator, workers) at several moments of a 100-task foreach: every
+/// command still reads the datastore, and resume completes the work with every artifact intact.
+/// </summary>
+[Collection(PackedProductCollection.Name)]
+public sealed class KillTests(PackedProduct product)
+{
+    [Theory]
+    [InlineData(1500)]
+    [InlineData(3500)]
+    [InlineData(6000)]
+    public async Task KillingEveryProcess_LeavesAReadableDatastore_AndResumeCompletesTheWork(int afterMilliseconds)
+    {
+        var dir = ResumeProject.Get(product);
+        var runIdFile = Path.Combine(dir, $"kill-{afterMilliseconds}.txt");
+        var start = new System.Diagnostics.ProcessStartInfo("setsid") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { product.ToolExecutable, "run", "--flow", "KillFlow", "--max-workers", "2", "--run-id-file", runIdFile })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        foreach (var (name, value) in product.Environment)
+        {
+            start.Environment[name] = value;
+        }
+        using (var run = System.Diagnostics.Process.Start(start)!)
+        {
+            var output = run.StandardOutput.ReadToEndAsync();
+            var errors = run.StandardError.ReadToEndAsync();
+            await Task.Delay(afterMilliseconds);
+            // setsid made the tool a session (and group) leader: its group holds the orchestrator and the workers.
+            using (var kill = System.Diagnostics.Process.Start("kill", ["-9", "--", $"-{run.Id}"]))
+            {
+                await kill.WaitForExitAsync();
+            }
+            await run.WaitForExitAsync();
+            await output;
+            await errors;
+        }
+        File.Exists(runIdFile).ShouldBeTrue("the run id file is written before any task starts");
+        var origin = File.ReadAllText(runIdFile).Trim();
+
+        foreach (var command in new[] { new[] { "dump", $"{origin}/Start", "--json" }, ["dump", $"{origin}/Each"], ["logs", $"{origin}/Start"], ["show"] })
+        {
+            var read = product.Flow(dir, [.. command, "--flow", "KillFlow"]);
+            read.ExitCode.ShouldBe(0, $"{string.Join(' ', command)}: {read}");
+        }
+        var resumed = product.Flow(dir, "resume", "--flow", "KillFlow", "--origin-run-id", origin, "--max-num-splits", "100");
+        resumed.ExitCode.ShouldBe(0, resumed.ToString());
+        var id = System.Text.RegularExpressions.Regex.Match(resumed.Stdout, @"Run (\d+) of KillFlow started").Groups[1].Value;
+
+        var each = product.Flow(dir, "dump", $"{id}/Each", "--flow", "KillFlow", "--json");
+        each.ExitCode.ShouldBe(0, each.ToString());
+        using var doc = System.Text.Json.JsonDocument.Parse(each.Stdout);
+        var tasks = doc.RootElement.EnumerateObject().Select(p => p.Value).ToList();
+        tasks.Count.ShouldBe(100);
+        tasks.ShouldAllBe(t => t.GetProperty("Square").GetInt64() == (long)t.GetProperty("$index")[0].GetInt32() * t.GetProperty("$index")[0].GetInt32());
+        var end = product.Flow(dir, "dump", $"{id}/End", "--flow", "KillFlow", "--json");
+        end.Stdout.ShouldContain("\"Total\": 328350");
+    }
+}

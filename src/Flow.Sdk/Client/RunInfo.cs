@@ -52,7 +52,49 @@ public sealed class RunInfo
                 return end.Status;
             }
             var heartbeat = _store.FileSystem.FileInfo.New(_store.RunHeartbeatPath(Flow, Id));
-            return heartbeat.Exists && DateTime.UtcNow - heartbeat.LastWriteTimeUtc < s_staleHeartbeat ? "running" : "failed";
+            return heartbeat.Exists && DateTime.UtcNow - heartbeat.LastWriteTimeUtc < s_staleHeartbeat && !OrchestratorGone(heartbeat.FullName) ? "running" : "failed";
+        }
+    }
+
+    /// <summary>Whether the heartbeat names a process on this machine that no longer exists (killed before its beat went stale).</summary>
+    private bool OrchestratorGone(string path)
+    {
+        string text;
+        try
+        {
+            text = _store.FileSystem.File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        var at = text.IndexOf('@', StringComparison.Ordinal);
+        if (at <= 0 || text[(at + 1)..] != Environment.MachineName || !int.TryParse(text[..at], out var pid))
+        {
+            return false;
+        }
+        if (OperatingSystem.IsLinux())
+        {
+            // A killed process whose parent died too may stay a zombie (state Z) until something reaps it.
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                var state = stat[(stat.LastIndexOf(')') + 2)..].FirstOrDefault();
+                return state is 'Z' or 'X';
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return true;
+            }
+        }
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return true;
         }
     }
 

@@ -335,7 +335,8 @@ public static class FlowHost
     {
         try
         {
-            File.WriteAllBytes(path, []);
+            // The beat names the orchestrator's process, so a reader on this machine sees at once when it is gone.
+            File.WriteAllText(path, $"{Environment.ProcessId}@{Environment.MachineName}");
         }
         catch (IOException)
         {

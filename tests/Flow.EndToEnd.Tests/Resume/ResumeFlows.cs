@@ -182,3 +182,21 @@ public partial class EnvFlow : FlowSpec
 
     [Step] public void End() { }
 }
+
+/// <summary>A 100-task foreach of short sleeps, to be killed with SIGKILL mid-run and resumed.</summary>
+public partial class KillFlow : FlowSpec
+{
+    public partial int[] Items { get; set; }
+
+    public partial long Square { get; set; }
+
+    public partial long Total { get; set; }
+
+    [Step] public void Start() { Items = [.. Enumerable.Range(0, 100)]; Next(Each, forEach: nameof(Items)); }
+
+    [Step] public void Each(int item) { Thread.Sleep(100); Square = (long)item * item; Next(Join); }
+
+    [Step] public void Join(Inputs<KillFlow> inputs) { Total = inputs.Sum(i => i.Square); Next(End); }
+
+    [Step] public void End() { }
+}
