@@ -20,6 +20,8 @@ public sealed class FailureTests(PackedProduct product)
         run.Output.ShouldContain("Lab.Thrower.Throw()");
         run.Output.ShouldNotContain("at Flow.Sdk.");
         run.Stderr.ShouldContain("failed: step Explode (task 2) failed: System.InvalidOperationException: boom from user code");
+        // The console ends with the user's stack trace.
+        run.Stderr[run.Stderr.LastIndexOf("failed: step Explode", StringComparison.Ordinal)..].ShouldContain("at Lab.Thrower.Throw()");
 
         FlowClient.UseDatastore(Path.Combine(dir, ".flow"));
         var stored = FlowClient.GetFlow("FailFlow").LatestRun!;

@@ -197,6 +197,16 @@ public static class FlowHost
             return ExitCodes.Success;
         }
         Console.WriteLine($"Resuming run {originId} of {flow.Name}: cloning {plan.CloneCount} task(s), {(plan.FirstRerun is null ? "nothing runs again" : $"re-running from {plan.FirstRerun}")}.");
+        // What runs again although it did not fail says why (a changed graph, STEP, a re-run input); at most 20 lines.
+        var why = plan.Tasks.Where(t => !t.Clone && t.Done?.IsSuccess == true).ToList();
+        foreach (var task in why.Take(20))
+        {
+            Console.WriteLine($"  re-run {task.Step}/{task.TaskId}: {task.Reason}");
+        }
+        if (why.Count > 20)
+        {
+            Console.WriteLine($"  ... and {why.Count - 20} more (see resume --plan)");
+        }
         return await ExecuteAsync(flow, options, limits, fs, watch, _ => (new Dictionary<string, ArtifactRef>(origin.Parameters), origin.Files, plan));
     }
 
@@ -317,6 +327,11 @@ public static class FlowHost
                 return ExitCodes.Success;
             }
             Console.Error.WriteLine($"Run {runId} of {flow.Name} failed: {failure.TrimEnd('.')}.");
+            if (orchestrator.FailedError?.StackTrace is { } trace)
+            {
+                // The console ends with the user's stack trace of the failure, however much other output came after it.
+                Console.Error.WriteLine(trace);
+            }
             return ExitCodes.Failure;
         }
         catch (Exception e) when (store.ReadRunEnd(flow.Name, runId) is null)

@@ -232,6 +232,7 @@ internal sealed class Orchestrator(
             _queue.Enqueue(task with { TaskId = taskId, Attempt = task.Attempt + 1, Caught = error });
             return null;
         }
+        FailedError = error;
         return $"step {task.Step} (task {taskId}{(task.Attempt > 0 ? $", attempt {task.Attempt}" : "")}) failed: {error?.Type}: {error?.Message}";
     }
 
@@ -251,6 +252,9 @@ internal sealed class Orchestrator(
         }
         _running.Clear();
     }
+
+    /// <summary>Gets the error of the task that failed the run, once one did.</summary>
+    public ErrorRecord? FailedError { get; private set; }
 
     /// <summary>Gets the number of tasks cloned from the origin run (resume).</summary>
     public int Cloned { get; private set; }
