@@ -218,3 +218,64 @@ public sealed class KillTests(PackedProduct product)
         end.Stdout.ShouldContain("\"Total\": 328350");
     }
 }
+
+/// <summary><c>verify</c> finds a damaged blob and names its users; <c>--repair</c> lets resume recompute them; <c>du</c>.</summary>
+[Collection(PackedProductCollection.Name)]
+public sealed partial class VerifyAndDuTests(PackedProduct product)
+{
+    [GeneratedRegex(@"Run (\d+) of (\w+) started")]
+    private static partial Regex RunStarted();
+
+    [Fact]
+    public void Verify_FindsAFlippedByte_Repair_MarksTheTask_AndResumeRecomputesIt()
+    {
+        var dir = ResumeProject.Get(product);
+        var run = product.Flow(dir, "run", "--flow", "ResumeLabFlow");
+        run.ExitCode.ShouldBe(0, run.ToString());
+        var id = RunStarted().Match(run.Stdout).Groups[1].Value;
+        var intact = product.Flow(dir, "verify", $"ResumeLabFlow/{id}");
+        intact.ExitCode.ShouldBe(0, intact.ToString());
+        intact.Stdout.ShouldContain("all intact");
+
+        var attempt = Path.Combine(dir, ".flow", "runs", "ResumeLabFlow", id, "steps", "Middle", "2", "0");
+        using (var done = JsonDocument.Parse(File.ReadAllText(Path.Combine(attempt, "done.json"))))
+        {
+            var sha = done.RootElement.GetProperty("artifacts").GetProperty("MiddleRun").GetProperty("sha").GetString()!;
+            var blob = Path.Combine(dir, ".flow", "blobs", sha[..2], sha);
+            var bytes = File.ReadAllBytes(blob);
+            bytes[^1] ^= 0x55;
+            File.WriteAllBytes(blob, bytes);
+        }
+
+        var broken = product.Flow(dir, "verify", $"ResumeLabFlow/{id}");
+        var repaired = product.Flow(dir, "verify", $"ResumeLabFlow/{id}", "--repair");
+        var plan = product.Flow(dir, "resume", "--plan", "--flow", "ResumeLabFlow", "--origin-run-id", id);
+        var resumed = product.Flow(dir, "resume", "--flow", "ResumeLabFlow", "--origin-run-id", id);
+
+        broken.ExitCode.ShouldBe(1, broken.ToString());
+        broken.Stdout.ShouldContain($"used by ResumeLabFlow/{id}/Middle/2 artifact MiddleRun");
+        broken.Stderr.ShouldContain("verify --repair");
+        repaired.ExitCode.ShouldBe(1, repaired.ToString());
+        File.Exists(Path.Combine(attempt, "damaged.json")).ShouldBeTrue();
+        plan.Stdout.ShouldMatch(@"re-run  Middle/2 +a blob it uses is damaged");
+        // StartRun holds the same value (the run id), so the same blob: Start is recomputed too.
+        plan.Stdout.ShouldMatch(@"re-run  Start/1 +a blob it uses is damaged");
+        resumed.ExitCode.ShouldBe(0, resumed.ToString());
+        var newId = RunStarted().Match(resumed.Stdout).Groups[1].Value;
+        product.Flow(dir, "verify", $"ResumeLabFlow/{newId}").ExitCode.ShouldBe(0);
+    }
+
+    [Fact]
+    public void Du_ShowsLogicalAndStoredBytesPerFlowAndRun()
+    {
+        var dir = ResumeProject.Get(product);
+        product.Flow(dir, "run", "--flow", "EnvFlow").ExitCode.ShouldBe(0);
+
+        var du = product.Flow(dir, "du", "--runs");
+
+        du.ExitCode.ShouldBe(0, du.ToString());
+        du.Stdout.ShouldContain("EnvFlow");
+        du.Stdout.ShouldContain("Total");
+        du.Stdout.ShouldContain("Dedup and compression ratio:");
+    }
+}

@@ -73,7 +73,7 @@ internal sealed class ResumePlan
                 var attempts = store.ListAttempts(graph.Name, originRunId, step, id);
                 var attempt = attempts.Count == 0 ? 0 : attempts[^1];
                 var dir = store.AttemptDir(graph.Name, originRunId, step, id, attempt);
-                tasks.Add(new OriginTask(step, id, store.ReadAttemptStart(dir), store.ReadAttemptDone(dir)));
+                tasks.Add(new OriginTask(step, id, store.ReadAttemptStart(dir), store.ReadAttemptDone(dir), store.FileSystem.File.Exists(store.FileSystem.Path.Combine(dir, "damaged.json"))));
             }
         }
         // Inputs always have smaller task ids than the tasks that read them, so one pass in id order decides.
@@ -110,7 +110,7 @@ internal sealed class ResumePlan
 }
 
 /// <summary>A task of the origin run, and whether a resume clones it.</summary>
-internal sealed class OriginTask(string step, string taskId, AttemptStartRecord? start, AttemptDoneRecord? done)
+internal sealed class OriginTask(string step, string taskId, AttemptStartRecord? start, AttemptDoneRecord? done, bool damaged = false)
 {
     public string Step { get; } = step;
 
@@ -132,6 +132,7 @@ internal sealed class OriginTask(string step, string taskId, AttemptStartRecord?
             (null, _) => (false, "did not finish"),
             ({ IsSuccess: false }, _) => (false, $"failed: {Done.Error?.Type}: {Done.Error?.Message}"),
             (_, null) => (false, "its step is not in the flow any more"),
+            _ when damaged => (false, "a blob it uses is damaged (dotnet flow verify --repair marked it)"),
             _ when rerun.Contains(Step) => (false, "re-run as asked"),
             _ when !Allowed(graphStep!, Done) => (false, $"its step continues differently now (was Next({string.Join(", ", Done.Next)}))"),
             _ when (start?.InputPaths ?? []).FirstOrDefault(p => !byPath.TryGetValue(p, out var input) || !input.Clone) is { } changed =>

@@ -5,7 +5,7 @@ namespace Flow.Cli.Commands;
 
 /// <summary><c>dotnet flow</c>: the root command; prints help when given no subcommand.</summary>
 [Command("dotnet flow", FullName = "dotnet flow", Description = "Run, show and inspect data-science workflows written in C#.", ThrowOnUnexpectedArgument = false)]
-[Subcommand(typeof(RunCommand), typeof(ResumeCommand), typeof(ShowCommand), typeof(DumpCommand), typeof(LogsCommand))]
+[Subcommand(typeof(RunCommand), typeof(ResumeCommand), typeof(ShowCommand), typeof(DumpCommand), typeof(LogsCommand), typeof(VerifyCommand), typeof(DuCommand))]
 [HelpOption("-h|--help")]
 [VersionOptionFromMember("--version", MemberName = nameof(Version))]
 internal sealed class FlowCommand
@@ -22,7 +22,7 @@ internal sealed class FlowCommand
     {
         if (RemainingArguments.Length > 0)
         {
-            throw new Flow.Sdk.FlowException($"Unknown command or option '{RemainingArguments[0]}'; the commands are run, resume, show, dump and logs (see dotnet flow --help).");
+            throw new Flow.Sdk.FlowException($"Unknown command or option '{RemainingArguments[0]}'; the commands are run, resume, show, dump, logs, verify and du (see dotnet flow --help).");
         }
         app.ShowHelp();
         return 0;

@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.IO.Abstractions;
+using System.Text;
+using Flow.Sdk;
+using Flow.Sdk.Datastore;
+using McMaster.Extensions.CommandLineUtils;
+
+namespace Flow.Cli.Commands;
+
+/// <summary>The runs a datastore command looks at: all, a flow's, or one run (<c>[Flow/]run</c>, <c>latest</c> allowed).</summary>
+internal abstract class StoreCommand(IConsole console, IFileSystem fs, WorkingDirectory cwd) : ProjectCommand(console, fs, cwd)
+{
+    [Argument(0, "run", Description = "[Flow/]run to look at (default: every run of every flow).")]
+    public string? Run { get; set; }
+
+    [Option("--flow <NAME>", Description = "Only this flow.")]
+    public string? Flow { get; set; }
+
+    protected FlowDatastore OpenStore()
+    {
+        string? project = null;
+        try
+        {
+            project = ProjectPath;
+        }
+        catch (FlowException) when (Project is null)
+        {
+            // Outside a project: the datastore from --datastore, FLOW_DATASTORE or the folders above.
+        }
+        return FlowDatastore.Open(FileSystem, DatastoreRoot(project), create: false);
+    }
+
+    protected (string? Flow, string? Run) Scope(FlowDatastore store)
+    {
+        if (Run is null)
+        {
+            return (Flow, null);
+        }
+        var parts = Run.Split('/');
+        var (flow, run) = parts.Length == 2 ? (parts[0], parts[1]) : (Flow, parts[0]);
+        if (parts.Length > 2 || !FlowDatastore.IsId(run) || (flow is not null && !FlowDatastore.IsIdentifier(flow)))
+        {
+            throw new FlowException($"Malformed run '{Run}': expected [Flow/]run, such as latest or HelloFlow/1795764280315892.");
+        }
+        var flows = store.ListFlows();
+        flow ??= flows.Count == 1 ? flows[0] : throw new FlowException($"Name the flow: {Run} could be a run of {string.Join(", ", flows)} (use Flow/run or --flow).");
+        return (flow, FlowClient.GetFlow(store, flow).GetRun(run).Id);
+    }
+
+    protected static string Bytes(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes} B",
+        < 1024 * 1024 => (bytes / 1024.0).ToString("0.0", CultureInfo.InvariantCulture) + " KiB",
+        < 1024L * 1024 * 1024 => (bytes / (1024.0 * 1024)).ToString("0.0", CultureInfo.InvariantCulture) + " MiB",
+        _ => (bytes / (1024.0 * 1024 * 1024)).ToString("0.00", CultureInfo.InvariantCulture) + " GiB",
+    };
+}
+
+/// <summary><c>dotnet flow verify [--repair]</c>: reads every blob the runs use and reports the damaged ones.</summary>
+[Command("verify", Description = "Check every blob the runs use (or one [Flow/]run's); --repair moves damaged ones aside and marks the tasks that use them, so resume recomputes them.", ThrowOnUnexpectedArgument = false)]
+[HelpOption("-h|--help")]
+internal sealed class VerifyCommand(IConsole console, IFileSystem fs, WorkingDirectory cwd) : StoreCommand(console, fs, cwd)
+{
+    [Option("--repair", Description = "Move damaged blobs to .flow/damaged/ and mark the tasks that use them.")]
+    public bool Repair { get; set; }
+
+    public int OnExecute()
+    {
+        RejectUnexpected("verify");
+        var store = OpenStore();
+        var (flow, run) = Scope(store);
+        var inspector = new DatastoreInspector(store);
+        var uses = inspector.Uses(flow, run);
+        var damaged = inspector.Verify(uses);
+        var blobs = uses.Select(u => u.Sha).Distinct(StringComparer.Ordinal).Count();
+        var runs = uses.Select(u => (u.Flow, u.Run)).Distinct().Count();
+        if (damaged.Count == 0)
+        {
+            Console.Out.WriteLine($"Verified {blobs} blob(s) used by {runs} run(s): all intact.");
+            return ExitCodes.Success;
+        }
+        var text = new StringBuilder();
+        foreach (var (sha, reason) in damaged.OrderBy(d => d.Key, StringComparer.Ordinal))
+        {
+            text.AppendLine(reason);
+            var users = uses.Where(u => u.Sha == sha).OrderBy(u => u.Task).ToList();
+            foreach (var use in users.Take(10))
+            {
+                text.Append("  used by ").AppendLine(use.User);
+            }
+            if (users.Count > 10)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"  and {users.Count - 10} more");
+            }
+        }
+        Console.Out.Write(text.ToString());
+        if (Repair)
+        {
+            var marked = inspector.Repair(damaged, uses);
+            Console.Out.WriteLine($"Moved {damaged.Count} damaged blob(s) to {FileSystem.Path.Combine(store.Root, "damaged")} and marked {marked} task attempt(s); 'dotnet flow resume' recomputes them.");
+            return ExitCodes.Failure;
+        }
+        Console.Error.WriteLine($"error: {damaged.Count} of {blobs} blob(s) are damaged; run 'dotnet flow verify --repair' to move them aside and mark the tasks that use them, so 'dotnet flow resume' recomputes them.");
+        return ExitCodes.Failure;
+    }
+}
+
+/// <summary><c>dotnet flow du</c>: what the runs hold (logical bytes) against what the datastore stores, per flow and run.</summary>
+[Command("du", Description = "Show the size of each flow (and with --runs each run): logical bytes referenced, bytes stored, and the dedup ratio.", ThrowOnUnexpectedArgument = false)]
+[HelpOption("-h|--help")]
+internal sealed class DuCommand(IConsole console, IFileSystem fs, WorkingDirectory cwd) : StoreCommand(console, fs, cwd)
+{
+    [Option("--runs", Description = "One line per run as well.")]
+    public bool Runs { get; set; }
+
+    public int OnExecute()
+    {
+        RejectUnexpected("du");
+        var store = OpenStore();
+        var (flow, run) = Scope(store);
+        var inspector = new DatastoreInspector(store);
+        var uses = inspector.Uses(flow, run);
+        var stored = new Dictionary<string, long>(StringComparer.Ordinal);
+        long Stored(IEnumerable<BlobUse> some) => some.Select(u => u.Sha).Distinct(StringComparer.Ordinal)
+            .Sum(sha => stored.TryGetValue(sha, out var size) ? size : stored[sha] = inspector.StoredSize(sha));
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"{"Flow / run",-40} {"Runs",5} {"Logical",12} {"Stored",12}");
+        foreach (var byFlow in uses.GroupBy(u => u.Flow).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var runCount = byFlow.Select(u => u.Run).Distinct().Count();
+            text.AppendLine(CultureInfo.InvariantCulture, $"{byFlow.Key,-40} {runCount,5} {Bytes(byFlow.Sum(u => u.Size)),12} {Bytes(Stored(byFlow)),12}");
+            if (Runs)
+            {
+                foreach (var byRun in byFlow.GroupBy(u => u.Run).OrderBy(g => g.Key, StringComparer.Ordinal))
+                {
+                    text.AppendLine(CultureInfo.InvariantCulture, $"{"  " + byRun.Key,-40} {"",5} {Bytes(byRun.Sum(u => u.Size)),12} {Bytes(Stored(byRun)),12}");
+                }
+            }
+        }
+        var logical = uses.Sum(u => u.Size);
+        var total = Stored(uses);
+        var ratio = total == 0 ? 1.0 : logical / (double)total;
+        text.AppendLine(CultureInfo.InvariantCulture, $"{"Total",-40} {uses.Select(u => (u.Flow, u.Run)).Distinct().Count(),5} {Bytes(logical),12} {Bytes(total),12}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Logical bytes are the sizes of every value every task references; stored bytes are the distinct blobs on disk (compressed). Dedup and compression ratio: {ratio:0.0}x.");
+        Console.Out.Write(text.ToString());
+        return ExitCodes.Success;
+    }
+}
