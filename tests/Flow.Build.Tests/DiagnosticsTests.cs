@@ -1,32 +1,10 @@
 using Microsoft.CodeAnalysis;
+using static Flow.Build.Tests.DiagnosticAssert;
 
 namespace Flow.Build.Tests;
 
 public class DiagnosticsTests
 {
-    private const string FilePath = "/src/app/Flows/TestFlow.cs";
-
-    /// <summary>Runs the generator over one file and returns its diagnostics as "ID@path:line", sorted.</summary>
-    private static (SourceFile File, IReadOnlyList<Diagnostic> Diagnostics) Diagnose(string source)
-    {
-        var file = new SourceFile(FilePath, source);
-        var run = GeneratorHarness.Run(file);
-        return (file, run.GeneratorDiagnostics);
-    }
-
-    private static string At(Diagnostic d) => $"{d.Id}@{d.Location.GetLineSpan().Path}:{d.Location.GetLineSpan().StartLinePosition.Line + 1}";
-
-    /// <summary>Asserts that the flow fails with exactly these diagnostics, each on the line that holds its marker.</summary>
-    private static IReadOnlyList<Diagnostic> ShouldFailWith(string source, params (string Id, string Marker)[] expected)
-    {
-        var (file, diagnostics) = Diagnose(source);
-        diagnostics.ShouldAllBe(d => d.Severity == DiagnosticSeverity.Error);
-        diagnostics.Select(At).OrderBy(x => x, StringComparer.Ordinal).ShouldBe(
-            expected.Select(e => $"{e.Id}@{FilePath}:{file.LineOf(e.Marker)}").OrderBy(x => x, StringComparer.Ordinal),
-            string.Join(Environment.NewLine, diagnostics));
-        return diagnostics;
-    }
-
     [Fact]
     public void A_flow_without_Start_fails_with_FLOW0002_at_the_class()
     {

@@ -1,4 +1,5 @@
 using Microsoft.CodeAnalysis;
+using static Flow.Build.Tests.DiagnosticAssert;
 
 namespace Flow.Build.Tests;
 
@@ -8,36 +9,8 @@ namespace Flow.Build.Tests;
 /// </summary>
 public class GraphShapeDiagnosticsTests
 {
-    private const string FilePath = "/src/app/Flows/TestFlow.cs";
-
-    /// <summary>Runs the generator over one file and returns its diagnostics.</summary>
-    private static (SourceFile File, IReadOnlyList<Diagnostic> Diagnostics) Diagnose(string source)
-    {
-        var file = new SourceFile(FilePath, source);
-        var run = GeneratorHarness.Run(file);
-        return (file, run.GeneratorDiagnostics);
-    }
-
-    private static string At(Diagnostic d) => $"{d.Id}@{d.Location.GetLineSpan().Path}:{d.Location.GetLineSpan().StartLinePosition.Line + 1}";
-
-    /// <summary>Asserts that the flow fails with exactly these diagnostics, each on the line that holds its marker.</summary>
-    private static IReadOnlyList<Diagnostic> ShouldFailWith(string source, params (string Id, string Marker)[] expected)
-    {
-        var (file, diagnostics) = Diagnose(source);
-        diagnostics.ShouldAllBe(d => d.Severity == DiagnosticSeverity.Error);
-        diagnostics.Select(At).OrderBy(x => x, StringComparer.Ordinal).ShouldBe(
-            expected.Select(e => $"{e.Id}@{FilePath}:{file.LineOf(e.Marker)}").OrderBy(x => x, StringComparer.Ordinal),
-            string.Join(Environment.NewLine, diagnostics));
-        return diagnostics;
-    }
-
     /// <summary>Asserts that the flow builds: no generator diagnostics, and the generated code compiles.</summary>
-    private static void ShouldBeValid(string source)
-    {
-        var run = GeneratorHarness.Run(new SourceFile(FilePath, source));
-        run.GeneratorDiagnostics.ShouldBeEmpty(run.Describe());
-        run.OutputErrors.ShouldBeEmpty(string.Join(Environment.NewLine, run.OutputErrors));
-    }
+    private static void ShouldBeValid(string source) => ShouldCompileClean(source);
 
     private static string Message(IReadOnlyList<Diagnostic> diagnostics, string id) => diagnostics.Single(d => d.Id == id).GetMessage();
 

@@ -1,16 +1,13 @@
 using System.Text.Json;
 using Flow.Sdk.Graph;
 using Microsoft.CodeAnalysis;
+using static Flow.Build.Tests.DiagnosticAssert;
 
 namespace Flow.Build.Tests;
 
 /// <summary>The generator's rules for [IncludeFile] properties and list separators, and their graph JSON.</summary>
 public class IncludeFileDiagnosticsTests
 {
-    private const string FilePath = "/src/app/Flows/TestFlow.cs";
-
-    private static string At(Diagnostic d) => $"{d.Id}@{d.Location.GetLineSpan().Path}:{d.Location.GetLineSpan().StartLinePosition.Line + 1}";
-
     /// <summary>A flow with the given members next to a Start and an End step.</summary>
     private static string Flow(string members) => $$"""
         using System.Collections.Generic;
@@ -27,27 +24,6 @@ public class IncludeFileDiagnosticsTests
             public void End() { }
         }
         """;
-
-    /// <summary>Asserts that the flow fails with exactly these diagnostics, each on the line that holds its marker.</summary>
-    private static IReadOnlyList<Diagnostic> ShouldFailWith(string source, params (string Id, string Marker)[] expected)
-    {
-        var file = new SourceFile(FilePath, source);
-        var diagnostics = GeneratorHarness.Run(file).GeneratorDiagnostics;
-        diagnostics.ShouldAllBe(d => d.Severity == DiagnosticSeverity.Error);
-        diagnostics.Select(At).OrderBy(x => x, StringComparer.Ordinal).ShouldBe(
-            expected.Select(e => $"{e.Id}@{FilePath}:{file.LineOf(e.Marker)}").OrderBy(x => x, StringComparer.Ordinal),
-            string.Join(Environment.NewLine, diagnostics));
-        return diagnostics;
-    }
-
-    /// <summary>Asserts that the flow has no diagnostic and that the generated code compiles; returns the run.</summary>
-    private static GeneratorOutput ShouldCompileClean(string source)
-    {
-        var run = GeneratorHarness.Run(new SourceFile(FilePath, source));
-        run.GeneratorDiagnostics.ShouldBeEmpty(run.Describe());
-        run.OutputErrors.ShouldBeEmpty(string.Join(Environment.NewLine, run.OutputErrors));
-        return run;
-    }
 
     private static JsonElement Parameter(GeneratorOutput run, string name) =>
         run.Graph("TestFlow").GetProperty("parameters").EnumerateArray().Single(p => p.GetProperty("name").GetString() == name);
