@@ -11,6 +11,7 @@ namespace Flow.EndToEnd.Tests;
 public sealed class PackedProduct : IDisposable
 {
     private readonly TempDirectory _root = new("flow-e2e-");
+    private readonly Dictionary<string, string> _shared = new(StringComparer.Ordinal);
 
     public PackedProduct()
     {
@@ -64,6 +65,29 @@ public sealed class PackedProduct : IDisposable
         var dir = Path.Combine(Root, name + "-" + Guid.NewGuid().ToString("N")[..6]);
         Must(Dotnet(Root, "new", "flow", "-n", name, "-o", dir, "--debug:custom-hive", Hive));
         return dir;
+    }
+
+    /// <summary>
+    /// A project made once per test run from the template, with a flow source file from the test output folder
+    /// (instead of the template's flow, or next to it), built by showing one of its flows; shared by the tests.
+    /// </summary>
+    public string SharedProject(string name, string source, string flowToBuild, bool replaceTemplateFlow)
+    {
+        lock (_shared)
+        {
+            if (!_shared.TryGetValue(name, out var dir))
+            {
+                dir = NewProject(name);
+                if (replaceTemplateFlow)
+                {
+                    File.Delete(Path.Combine(dir, "HelloFlow.cs"));
+                }
+                File.Copy(Path.Combine(AppContext.BaseDirectory, source), Path.Combine(dir, Path.GetFileName(source)));
+                Must(Flow(dir, "show", "--flow", flowToBuild));
+                _shared[name] = dir;
+            }
+            return dir;
+        }
     }
 
     public ProcessResult Flow(string workingDirectory, params string[] args) =>

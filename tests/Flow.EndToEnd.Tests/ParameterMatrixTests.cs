@@ -235,22 +235,5 @@ public sealed partial class ParameterMatrixTests(PackedProduct product)
 /// <summary>A project made from the template holding Inputs/InputFlows.cs, built once and shared.</summary>
 internal static class InputsProject
 {
-    private static readonly Lock s_gate = new();
-    private static string? s_dir;
-
-    public static string Get(PackedProduct product)
-    {
-        lock (s_gate)
-        {
-            if (s_dir is null)
-            {
-                var dir = product.NewProject("Inputs");
-                File.Delete(Path.Combine(dir, "HelloFlow.cs"));
-                File.Copy(Path.Combine(AppContext.BaseDirectory, "Inputs", "InputFlows.cs"), Path.Combine(dir, "InputFlows.cs"));
-                PackedProduct.Must(product.Flow(dir, "show", "--flow", "TypesFlow"));
-                s_dir = dir;
-            }
-            return s_dir;
-        }
-    }
+    public static string Get(PackedProduct product) => product.SharedProject("Inputs", "Inputs/InputFlows.cs", "TypesFlow", replaceTemplateFlow: true);
 }

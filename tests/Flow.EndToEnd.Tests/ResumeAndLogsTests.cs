@@ -235,22 +235,5 @@ public sealed partial class ResumeAndLogsTests(PackedProduct product)
 /// <summary>A project made from the template holding Resume/ResumeFlows.cs, built once and shared.</summary>
 internal static class ResumeProject
 {
-    private static readonly Lock s_gate = new();
-    private static string? s_dir;
-
-    public static string Get(PackedProduct product)
-    {
-        lock (s_gate)
-        {
-            if (s_dir is null)
-            {
-                var dir = product.NewProject("ResumeLab");
-                File.Delete(Path.Combine(dir, "HelloFlow.cs"));
-                File.Copy(Path.Combine(AppContext.BaseDirectory, "Resume", "ResumeFlows.cs"), Path.Combine(dir, "ResumeFlows.cs"));
-                PackedProduct.Must(product.Flow(dir, "show", "--flow", "ResumeLabFlow"));
-                s_dir = dir;
-            }
-            return s_dir;
-        }
-    }
+    public static string Get(PackedProduct product) => product.SharedProject("ResumeLab", "Resume/ResumeFlows.cs", "ResumeLabFlow", replaceTemplateFlow: true);
 }

@@ -490,23 +490,7 @@ public sealed partial class ShapeMatrixTests(PackedProduct product)
 /// <summary>The project of Shapes/ShapeFlows.cs, made from the template and built once per test run.</summary>
 internal static class ShapeProject
 {
-    private static readonly Lock s_gate = new();
-    private static string? s_dir;
-
-    public static string Get(PackedProduct product)
-    {
-        lock (s_gate)
-        {
-            if (s_dir is null)
-            {
-                var dir = product.NewProject("Shapes");
-                File.Copy(Path.Combine(AppContext.BaseDirectory, "Shapes", "ShapeFlows.cs"), Path.Combine(dir, "ShapeFlows.cs"));
-                PackedProduct.Must(product.Flow(dir, "show", "--flow", "LinearFlow"));
-                s_dir = dir;
-            }
-            return s_dir;
-        }
-    }
+    public static string Get(PackedProduct product) => product.SharedProject("Shapes", "Shapes/ShapeFlows.cs", "LinearFlow", replaceTemplateFlow: false);
 }
 
 /// <summary>One run of a shape flow, read through <c>dump --json</c>: each step dumped once, its tasks in foreach order.</summary>

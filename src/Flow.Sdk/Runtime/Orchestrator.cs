@@ -223,13 +223,13 @@ internal sealed class Orchestrator(
         if (step is not null && task.Attempt < LastAttempt(step))
         {
             Console.Out.WriteLine($"{prefix} Retrying: attempt {task.Attempt + 1} (the step allows attempts 0 to {LastAttempt(step)}).");
-            _queue.Enqueue(task with { TaskId = taskId, Attempt = task.Attempt + 1 });
+            _queue.Enqueue(task with { TaskId = taskId, Attempt = task.Attempt + 1, CloneChecked = true });
             return null;
         }
         if (step?.Catch is not null && outcome.Status is null && task.Caught is null && task.Attempt + 1 < s_maxAttempts)
         {
             // The process is gone, so nothing could catch in it: one more attempt records the failure as caught.
-            _queue.Enqueue(task with { TaskId = taskId, Attempt = task.Attempt + 1, Caught = error });
+            _queue.Enqueue(task with { TaskId = taskId, Attempt = task.Attempt + 1, Caught = error, CloneChecked = true });
             return null;
         }
         FailedError = error;
@@ -269,13 +269,14 @@ internal sealed class Orchestrator(
             for (var i = _queue.Count; i > 0; i--)
             {
                 var task = _queue.Dequeue();
-                if (TryClone(task))
+                if (!task.CloneChecked && TryClone(task))
                 {
                     cloned = true;
                 }
                 else
                 {
-                    _queue.Enqueue(task);
+                    // A task's inputs never change once it is queued: one that cannot be cloned now never can.
+                    _queue.Enqueue(task with { CloneChecked = true });
                 }
             }
         }
@@ -474,7 +475,8 @@ internal sealed class Orchestrator(
     /// <param name="TaskId">Set when an attempt of an existing task is retried.</param>
     /// <param name="Attempt">The attempt number.</param>
     /// <param name="Caught">A failure to record as caught instead of running the step ([Catch] after a dead process).</param>
-    private sealed record PendingTask(string Step, string[] Inputs, int? SplitIndex, string? TaskId = null, int Attempt = 0, ErrorRecord? Caught = null);
+    /// <param name="CloneChecked">A resume already found that it cannot be cloned.</param>
+    private sealed record PendingTask(string Step, string[] Inputs, int? SplitIndex, string? TaskId = null, int Attempt = 0, ErrorRecord? Caught = null, bool CloneChecked = false);
 
     private sealed record Finished(PendingTask Task, string TaskId, TaskOutcome Outcome, double Seconds, bool TimedOut = false);
 
