@@ -144,3 +144,101 @@ for mb in 0 1024; do
   FAIL=1 "$flow" run --mb "$mb" --run-id-file "$origin_file" >/dev/null 2>&1 || true
   measure "resume at step 4 of 5 (${mb} MiB upstream)" "$flow" resume --origin-run-id "$(cat "$origin_file")"
 done
+
+# The datastore at scale (#6): a 256 MiB byte[] artifact, random and repetitive text, made by Start and stored.
+# Wall time of the whole run, the peak resident memory of its largest process (GNU time's %M: the maximum over the
+# orchestrator and its workers), the bytes the blob takes on disk, and loading it back in a client.
+dotnet new flow -n Big -o "$work/Big" --debug:custom-hive "$work/hive" >/dev/null
+rm "$work/Big/HelloFlow.cs"
+cat > "$work/Big/BigFlow.cs" <<'EOF'
+using System.Text;
+using Flow.Sdk;
+
+public partial class BigFlow : FlowSpec
+{
+    [Parameter] public int Mb { get; init; } = 256;
+
+    [Parameter] public string Kind { get; init; } = "random";
+
+    public partial byte[] Data { get; set; }
+
+    [Step]
+    public void Start()
+    {
+        var data = GC.AllocateUninitializedArray<byte>(Mb << 20);
+        if (Kind == "random")
+        {
+            Random.Shared.NextBytes(data);
+        }
+        else
+        {
+            // Repetitive text: one line over and over.
+            var line = Encoding.ASCII.GetBytes("the quick brown fox jumps over the lazy dog 0123456789\n");
+            for (var i = 0; i < data.Length; i += line.Length)
+            {
+                line.AsSpan(0, Math.Min(line.Length, data.Length - i)).CopyTo(data.AsSpan(i));
+            }
+        }
+        Data = data;
+        Next(End);
+    }
+
+    [Step] public void End() { }
+}
+EOF
+mkdir -p "$work/Load"
+cat > "$work/Load/Load.csproj" <<EOF
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework><ImplicitUsings>enable</ImplicitUsings></PropertyGroup>
+  <ItemGroup><PackageReference Include="Flow.Sdk" Version="$version" /></ItemGroup>
+</Project>
+EOF
+cp "$work/Big/nuget.config" "$work/Load/" 2>/dev/null || true
+cat > "$work/Load/Program.cs" <<'EOF'
+using System.Diagnostics;
+using Flow.Sdk;
+
+// Loads the newest BigFlow run's Data in a fresh process; prints the milliseconds from the first client call.
+var clock = Stopwatch.StartNew();
+FlowClient.Namespace = null;
+var task = FlowClient.GetFlow("BigFlow").LatestRun!["Start"].Task;
+var data = task.Data<byte[]>("Data");
+Console.WriteLine($"{clock.ElapsedMilliseconds} {data.Length} {task["Data"].Sha}");
+EOF
+cd "$work/Big"
+"$flow" run --mb 1 >/dev/null
+(cd "$work/Load" && dotnet build -c Release -nr:false -v:q -nologo "-p:RestoreAdditionalProjectSources=$work/feed" >/dev/null)
+loader="$work/Load/bin/Release/net10.0/Load.dll"
+for kind in random text; do
+  measure "256 MiB $kind artifact: run" "$flow" run --kind "$kind"
+  peaks=()
+  for _ in 1 2 3; do
+    peaks+=($(/usr/bin/time -f %M "$flow" run --kind "$kind" 2>&1 >/dev/null | tail -1))
+  done
+  peak=$(printf '%s\n' "${peaks[@]}" | sort -n | sed -n 2p)
+  sha=$(dotnet exec "$loader" | cut -d' ' -f3)
+  size=$(stat -c %s ".flow/blobs/${sha:0:2}/$sha")
+  printf '%-34s peak of the largest process %d MiB (median of 3), blob on disk %s bytes\n' "256 MiB $kind artifact" $((peak / 1024)) "$size"
+  loads=()
+  for _ in $(seq "$n"); do loads+=($(cd "$work/Big" && dotnet exec "$loader" | cut -d' ' -f1)); done
+  printf '%s\n' "${loads[@]}" | sort -n | awk -v name="256 MiB $kind: client load (in process)" '{ t[NR] = $1 } END { printf "%-34s median %5d ms   min %5d ms   max %5d ms   (n=%d)\n", name, t[int((NR + 1) / 2)], t[1], t[NR], NR }'
+  REPS=5 measure "256 MiB $kind: client process" dotnet exec "$loader"
+done
+
+# Persisting a 1 GiB random artifact: the task reports the time it took to store it (flow: stored artifact ... in
+# X s); compared with zstd -1 plus sha256sum on the same bytes (the stored blob, raw), in the same run.
+for _ in 1 2 3; do
+  "$flow" run --mb 1024 >/dev/null
+  "$flow" logs latest/Start --stderr | grep -o 'in [0-9.]* s' | awk '{ print $2 }'
+done | sort -n | sed -n 2p > "$work/persist"
+sha=$(dotnet exec "$loader" | cut -d' ' -f3)
+blob=".flow/blobs/${sha:0:2}/$sha"
+tail -c +17 "$blob" > "$work/raw1g"
+ref=()
+for _ in 1 2 3; do
+  start=$(date +%s%N); zstd -1 -q -f "$work/raw1g" -o "$work/raw1g.zst"; sha256sum "$work/raw1g" >/dev/null; end=$(date +%s%N)
+  ref+=($(( (end - start) / 1000000 )))
+done
+refms=$(printf '%s\n' "${ref[@]}" | sort -n | sed -n 2p)
+awk -v ours="$(cat "$work/persist")" -v ref="$refms" 'BEGIN { printf "%-34s %.2f s (%.0f MiB/s); zstd -1 + sha256sum %.2f s (%.0f MiB/s): %.1fx\n", "persist 1 GiB random", ours, 1024 / ours, ref / 1000, 1024000 / ref, (ref / 1000) / ours }'
+rm -f "$work/raw1g" "$work/raw1g.zst"

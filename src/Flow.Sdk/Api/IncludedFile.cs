@@ -9,12 +9,37 @@ public sealed class IncludedFile
 {
     private readonly Func<Stream> _open;
 
-    internal IncludedFile(string? name, long length, Func<Stream> open)
+    internal IncludedFile(string? name, long length, Func<Stream> open, string? sha = null, string? path = null)
     {
         Name = name;
         Length = length;
         _open = open;
+        Sha = sha;
+        SourcePath = path;
     }
+
+    /// <summary>
+    /// A file on disk to keep as an artifact (<c>Model = IncludedFile.FromFile("model.zip")</c>): stored by streaming
+    /// when the task ends, whatever its size, and read back as a stream.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The file, to assign to an artifact of type <see cref="IncludedFile"/>.</returns>
+    public static IncludedFile FromFile(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var info = new FileInfo(full);
+        if (!info.Exists)
+        {
+            throw new FileNotFoundException($"IncludedFile.FromFile: {full} does not exist.", full);
+        }
+        return new IncludedFile(Path.GetFileName(full), info.Length, () => File.OpenRead(full), path: full);
+    }
+
+    /// <summary>Gets the blob key when the content is already in the datastore.</summary>
+    internal string? Sha { get; }
+
+    /// <summary>Gets the file on disk the content comes from, when it is not stored yet.</summary>
+    internal string? SourcePath { get; }
 
     /// <summary>Gets a file with no content and no name: the value when no path was given.</summary>
     public static IncludedFile Empty { get; } = new(null, 0, () => Stream.Null);

@@ -8,6 +8,8 @@ public sealed class ArtifactInfo
 {
     private readonly FlowDatastore _store;
     private readonly ArtifactRef _reference;
+    private readonly Lock _gate = new();
+    private (Type Type, object? Value)? _loaded;
 
     internal ArtifactInfo(FlowDatastore store, TaskInfo task, string name, ArtifactRef reference)
     {
@@ -37,14 +39,35 @@ public sealed class ArtifactInfo
     /// <summary>Gets the pathspec, <c>Flow/runId/Step/taskId/Name</c>.</summary>
     public string Pathspec => $"{Task.Pathspec}/{Name}";
 
-    /// <summary>Loads the value as <typeparamref name="T"/>.</summary>
+    /// <summary>Loads the value as <typeparamref name="T"/>; it is loaded once and the same object returned after that.</summary>
     /// <typeparam name="T">The artifact's type (or a type its JSON binds to).</typeparam>
     /// <returns>The value.</returns>
+    /// <remarks>A <see cref="Stream"/> is opened anew on every call (read it once; dispose it).</remarks>
     public T Value<T>()
     {
         try
         {
-            return (T)ArtifactCodec.Deserialize(Bytes(), _reference.Encoding, typeof(T))!;
+            if (typeof(T) == typeof(Stream))
+            {
+                return (T)ArtifactCodec.Load(_store.Blobs, _reference, typeof(T))!;
+            }
+            lock (_gate)
+            {
+                if (_loaded is not { } loaded || loaded.Type != typeof(T))
+                {
+                    loaded = (typeof(T), ArtifactCodec.Load(_store.Blobs, _reference, typeof(T)));
+                    _loaded = loaded;
+                }
+                return (T)loaded.Value!;
+            }
+        }
+        catch (BlobCorruptException e)
+        {
+            throw new FlowException($"Artifact {Pathspec} cannot be read: {e.Message}. Run 'dotnet flow verify'.", ExitCodes.Failure);
+        }
+        catch (MissingSerializerException e)
+        {
+            throw new FlowException($"Artifact {Pathspec} cannot be read: {e.Message}.", ExitCodes.Failure);
         }
         catch (Exception e) when (e is JsonException or NotSupportedException or InvalidCastException or NullReferenceException)
         {
@@ -57,6 +80,11 @@ public sealed class ArtifactInfo
     public void WriteJson(Utf8JsonWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
+        if (_reference.Encoding.StartsWith(ArtifactCodec.CustomPrefix, StringComparison.Ordinal))
+        {
+            ArtifactCodec.WriteCustomPlaceholder(writer, _reference.Encoding, _reference.Size);
+            return;
+        }
         var bytes = Bytes();
         try
         {

@@ -73,7 +73,8 @@ internal sealed class CanonicalCollectionsConverterFactory : JsonConverterFactor
             foreach (var (name, item) in entries)
             {
                 writer.WritePropertyName(name);
-                JsonSerializer.Serialize(writer, item, _inner);
+                // The outer options: a dictionary or set nested in a value is written canonically too.
+                JsonSerializer.Serialize(writer, item, options);
             }
             writer.WriteEndObject();
         }
@@ -98,10 +99,8 @@ internal sealed class CanonicalCollectionsConverterFactory : JsonConverterFactor
 
         public override void Write(Utf8JsonWriter writer, TSet value, JsonSerializerOptions options)
         {
-            _inner ??= Inner(options);
-            var inner = _inner;
             var elements = ((IEnumerable)value!).Cast<TElement>()
-                .Select(e => JsonSerializer.SerializeToUtf8Bytes(e, inner))
+                .Select(e => JsonSerializer.SerializeToUtf8Bytes(e, options))
                 .OrderBy(b => b, ByteOrder.Instance);
             writer.WriteStartArray();
             foreach (var element in elements)

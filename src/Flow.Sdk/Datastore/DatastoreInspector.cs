@@ -53,6 +53,13 @@ internal sealed class DatastoreInspector(FlowDatastore store)
                             {
                                 uses.Add(new BlobUse(reference.Sha, reference.Size, $"{who} artifact {name}", dir, flowName, runId, order));
                             }
+                            foreach (var frame in done.Position)
+                            {
+                                if (frame.Item is { } item)
+                                {
+                                    uses.Add(new BlobUse(item.Sha, 0, $"{who} foreach item of {frame.Step}", dir, flowName, runId, order));
+                                }
+                            }
                             if (done.ForEach is { } forEach)
                             {
                                 uses.Add(new BlobUse(forEach.Items, 0, $"{who} foreach item list", dir, flowName, runId));

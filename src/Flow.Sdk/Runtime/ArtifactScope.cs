@@ -112,6 +112,6 @@ internal sealed class ArtifactScope
         /// <summary>Values of these types cannot change in place, so a read one never needs persisting again.</summary>
         public bool MayHaveChanged => !IsSet && Value is not null and not string && !Type.IsPrimitive && !Type.IsEnum
             && Type != typeof(decimal) && Type != typeof(DateTime) && Type != typeof(DateTimeOffset) && Type != typeof(DateOnly)
-            && Type != typeof(Guid) && Type != typeof(TimeSpan);
+            && Type != typeof(Guid) && Type != typeof(TimeSpan) && Value is not Stream and not IncludedFile;
     }
 }

@@ -9,7 +9,7 @@ namespace Flow.Sdk.Runtime;
 /// </summary>
 internal sealed class BlobCache
 {
-    private const int MaxEntryBytes = 1 << 20;
+    public const int MaxEntryBytes = 1 << 20;
     private const long MaxBytes = 64L << 20;
     private const int MaxParsed = 256;
     private readonly Dictionary<string, byte[]> _bytes = new(StringComparer.Ordinal);

@@ -124,7 +124,7 @@ internal static class ParameterBinder
                 var encoding = definition.Type == typeof(string) ? ArtifactCodec.TextPrefix + (parameter.Encoding ?? "utf-8") : ArtifactCodec.Bytes;
                 if (file.FullPath is null)
                 {
-                    refs[definition.Name] = new ArtifactRef(store.Blobs.Put([]), encoding, type, 0);
+                    refs[definition.Name] = new ArtifactRef(store.Blobs.Put(Array.Empty<byte>()), encoding, type, 0);
                     continue;
                 }
                 try

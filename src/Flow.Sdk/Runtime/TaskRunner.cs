@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.IO.Abstractions;
 using System.Text.Json;
 using Flow.Sdk.Datastore;
@@ -234,7 +235,7 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
 
     /// <summary>An included file read as a stream from its blob, never loaded whole.</summary>
     private static IncludedFile IncludedFileOf(FlowDatastore store, ArtifactRef reference, string? name) =>
-        reference.Size == 0 && name is null ? IncludedFile.Empty : new IncludedFile(name, reference.Size, () => store.Blobs.OpenRead(reference.Sha));
+        reference.Size == 0 && name is null ? IncludedFile.Empty : new IncludedFile(name, reference.Size, () => store.Blobs.OpenRead(reference.Sha), sha: reference.Sha);
 
     /// <summary>One finished input task of this task: its path and its successful attempt.</summary>
     private sealed record InputTask(string Path, string Step, string TaskId, AttemptDoneRecord Done);
@@ -340,17 +341,16 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
         var items = new List<(string, long, string)>();
         foreach (var item in collection)
         {
-            string encoding;
-            byte[] bytes;
+            ArtifactRef stored;
             try
             {
-                (encoding, bytes) = ArtifactCodec.Serialize(item, forEach.ElementType);
+                stored = ArtifactCodec.Store(store.Blobs, item, forEach.ElementType);
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
+            catch (Exception e) when (e is not OutOfMemoryException and not IOException)
             {
                 throw new FlowException($"Item {items.Count} of {forEach.Artifact} in step {step.Name} cannot be serialized: {e.Message}");
             }
-            items.Add((store.Blobs.Put(bytes), bytes.LongLength, encoding));
+            items.Add((stored.Sha, stored.Size, stored.Encoding));
         }
         if (items.Count == 0)
         {
@@ -398,24 +398,29 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
 
     private object? LoadArtifact(FlowDatastore store, string name, ArtifactRef reference, Type type, string task)
     {
-        byte[] bytes;
         try
         {
-            bytes = _cache.Get(store, reference.Sha);
+            // Small values come through the worker's cache of verified blobs; large ones stream from the datastore.
+            return reference.Size <= BlobCache.MaxEntryBytes && type != typeof(Stream) && type != typeof(IncludedFile)
+                ? ArtifactCodec.Deserialize(_cache.Get(store, reference.Sha), reference.Encoding, type)
+                : ArtifactCodec.Load(store.Blobs, reference, type);
         }
         catch (BlobCorruptException e)
         {
             throw new FlowException($"Artifact '{name}' of {task} cannot be read: {e.Message}. Run 'dotnet flow verify'.", ExitCodes.Failure);
         }
-        try
+        catch (MissingSerializerException e)
         {
-            return ArtifactCodec.Deserialize(bytes, reference.Encoding, type);
+            throw new FlowException($"Artifact '{name}' of {task} cannot be read: {e.Message}.", ExitCodes.Failure);
         }
         catch (Exception e) when (e is JsonException or NotSupportedException or InvalidCastException)
         {
             throw new FlowException($"Artifact '{name}' of {task} (stored as {reference.Type}) cannot be read as {type.FullName}: {e.Message}", ExitCodes.Failure);
         }
     }
+
+    /// <summary>Artifacts at least this large report how long storing them took (on the task's stderr).</summary>
+    private const long LargeArtifact = 64L << 20;
 
     private static void Persist(FlowDatastore store, ArtifactScope scope, Dictionary<string, ArtifactRef> artifacts, string step)
     {
@@ -425,25 +430,35 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
             {
                 continue;
             }
-            string encoding;
-            byte[] bytes;
+            ArtifactRef stored;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
-                (encoding, bytes) = ArtifactCodec.Serialize(slot.Value, slot.Type);
+                stored = ArtifactCodec.Store(store.Blobs, slot.Value, slot.Type);
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
+            catch (Exception e) when (e is not OutOfMemoryException and not IOException and not FlowException)
             {
                 throw new FlowException(
-                    $"Artifact '{name}' of type {slot.Type.FullName} in step {step} cannot be serialized: {e.Message} Use a JSON-serializable type (public properties and constructor), byte[], string or an array of primitives.",
+                    $"Artifact '{name}' of type {slot.Type.FullName} in step {step} cannot be serialized: {e.Message} Use a JSON-serializable type (public properties and constructor), byte[], string, an array of primitives, a Stream, or register an IArtifactSerializer<T> for it.",
                     ExitCodes.Failure);
             }
-            var sha = BlobStore.Hash(bytes);
-            if (slot.LoadedFrom is { } loaded && loaded.Sha == sha)
+            finally
+            {
+                // A Stream artifact is read to its end when stored, then closed: the task is over.
+                (slot.Value as Stream)?.Dispose();
+            }
+            if (stored.Size >= LargeArtifact)
+            {
+                // Large values say what storing them cost, in the task's own log: is it the step or the data?
+                var seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"flow: stored artifact {name} ({stored.Size / (1024.0 * 1024):0.0} MiB, {stored.Encoding}) in {seconds:0.000} s ({stored.Size / (1024.0 * 1024) / Math.Max(seconds, 1e-6):0} MiB/s)"));
+            }
+            if (slot.LoadedFrom is { } loaded && loaded.Sha == stored.Sha)
             {
                 continue;
             }
-            store.Blobs.Put(bytes);
-            artifacts[name] = new ArtifactRef(sha, encoding, slot.Type.FullName ?? slot.Type.Name, bytes.LongLength);
+            artifacts[name] = stored;
         }
     }
 

@@ -47,6 +47,8 @@ internal abstract class StoreCommand(IConsole console, IFileSystem fs, WorkingDi
         return (flow, FlowClient.GetFlow(store, flow).GetRun(run).Id);
     }
 
+    internal static string Size(long bytes) => Bytes(bytes);
+
     protected static string Bytes(long bytes) => bytes switch
     {
         < 1024 => $"{bytes} B",
@@ -143,6 +145,74 @@ internal sealed class DuCommand(IConsole console, IFileSystem fs, WorkingDirecto
         text.AppendLine(CultureInfo.InvariantCulture, $"{"Total",-40} {uses.Select(u => (u.Flow, u.Run)).Distinct().Count(),5} {Bytes(logical),12} {Bytes(total),12}");
         text.AppendLine(CultureInfo.InvariantCulture, $"Logical bytes are the sizes of every value every task references; stored bytes are the distinct blobs on disk (compressed). Dedup and compression ratio: {ratio:0.0}x.");
         Console.Out.Write(text.ToString());
+        return ExitCodes.Success;
+    }
+}
+
+/// <summary>
+/// <c>dotnet flow gc</c>: removes the runs no retention rule keeps, then every blob no remaining run reaches, code
+/// folders no run uses and old temp files; <c>--dry-run</c> shows what would go and how much it frees.
+/// </summary>
+[Command("gc", Description = "Free space: remove runs that no --keep-* rule keeps (none without a rule), then every blob no remaining run uses. Running runs and each flow's latest successful run are always kept.", ThrowOnUnexpectedArgument = false)]
+[HelpOption("-h|--help")]
+internal sealed class GcCommand(IConsole console, IFileSystem fs, WorkingDirectory cwd) : ProjectCommand(console, fs, cwd)
+{
+    [Option("--keep-last <N>", Description = "Keep the newest N runs of each flow.")]
+    public int? KeepLast { get; set; }
+
+    [Option("--keep-days <DAYS>", Description = "Keep runs started within the last DAYS days.")]
+    public double? KeepDays { get; set; }
+
+    [Option("--keep-tag <TAG>", Description = "Keep runs with this tag (repeatable).")]
+    public string[] KeepTags { get; set; } = [];
+
+    [Option("--flow <NAME>", Description = "Only remove runs of this flow (blobs are shared, so they are collected for the whole datastore).")]
+    public string? Flow { get; set; }
+
+    [Option("--grace <MINUTES>", Description = "Never collect blobs written or reused in the last MINUTES minutes (default 15): a run writing now may not have recorded them yet.")]
+    public double? Grace { get; set; }
+
+    [Option("--dry-run", Description = "Show what would be removed and how much it frees; change nothing.")]
+    public bool DryRun { get; set; }
+
+    public int OnExecute()
+    {
+        RejectUnexpected("gc");
+        if (KeepLast is < 0 || KeepDays is < 0 || Grace is < 0)
+        {
+            throw new FlowException("--keep-last, --keep-days and --grace take a number of 0 or more (gc --keep-last 10 keeps each flow's 10 newest runs).");
+        }
+        string? project = null;
+        try
+        {
+            project = ProjectPath;
+        }
+        catch (FlowException) when (Project is null)
+        {
+            // Outside a project: the datastore from --datastore, FLOW_DATASTORE or the folders above.
+        }
+        var store = FlowDatastore.Open(FileSystem, DatastoreRoot(project), create: false);
+        if (Flow is not null)
+        {
+            FlowClient.GetFlow(store, Flow);
+        }
+        var collector = new GarbageCollector(store);
+        var plan = collector.Plan(new RetentionRules(KeepLast, KeepDays, KeepTags, Flow, Grace is { } minutes ? TimeSpan.FromMinutes(minutes) : null));
+        var text = new StringBuilder();
+        foreach (var (flow, run, why) in plan.Runs.Take(50))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"{(DryRun ? "Would remove" : "Removing")} run {flow}/{run} ({why})");
+        }
+        if (plan.Runs.Count > 50)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"... and {plan.Runs.Count - 50} more run(s)");
+        }
+        Console.Out.Write(text.ToString());
+        var freed = DryRun ? plan.FreedBytes : collector.Execute(plan);
+        var summary = $"{plan.Runs.Count} run(s) ({plan.KeptRuns} kept), {plan.Blobs.Count} blob(s) no kept run uses, {plan.Other.Count} other item(s) (unused code folders, stale temp files)";
+        Console.Out.WriteLine(DryRun
+            ? $"Would remove {summary}: {StoreCommand.Size(freed)} would be freed. Nothing was changed (--dry-run)."
+            : $"Removed {summary}: {StoreCommand.Size(freed)} freed.");
         return ExitCodes.Success;
     }
 }

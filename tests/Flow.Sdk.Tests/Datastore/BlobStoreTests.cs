@@ -110,17 +110,20 @@ public sealed class BlobStoreTests
     }
 
     [Fact]
-    public void Put_ExistingBlob_IsNotRewritten()
+    public void Put_ExistingBlob_IsNotRewritten_ButMarkedAsReused()
     {
         var data = Compressible(1000);
         var sha = _blobs.Put(data);
         var path = _blobs.PathOf(sha);
+        _fs.File.WriteAllBytes(path, [.. _fs.File.ReadAllBytes(path), 0x42]); // a marker a rewrite would remove
+        var before = _fs.File.ReadAllBytes(path);
         var written = new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
         _fs.File.SetLastWriteTimeUtc(path, written);
 
         _blobs.Put(data);
 
-        _fs.File.GetLastWriteTimeUtc(path).ShouldBe(written);
+        _fs.File.ReadAllBytes(path).ShouldBe(before);
+        _fs.File.GetLastWriteTimeUtc(path).ShouldBeGreaterThan(written, "a reused blob's time is refreshed, so gc keeps it");
     }
 
     [Fact]
