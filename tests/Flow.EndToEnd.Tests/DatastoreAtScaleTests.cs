@@ -76,13 +76,23 @@ public sealed partial class DatastoreAtScaleTests(PackedProduct product)
 
         var runs = launches.Select(l => Task.Run(() => product.Flow(dir, "run", "--flow", l.Item1, "--salt", l.Item2.ToString(CultureInfo.InvariantCulture), "--max-num-splits", "200"))).ToArray();
         var all = Task.WhenAll(runs);
-        FlowClient.UseDatastore(Path.Combine(dir, ".flow"));
         var reads = 0;
         var errors = new List<string>();
+        var opened = false;
         while (!all.IsCompleted)
         {
             try
             {
+                if (!opened)
+                {
+                    if (!File.Exists(Path.Combine(dir, ".flow", "format.json")))
+                    {
+                        Thread.Sleep(50);
+                        continue;
+                    }
+                    FlowClient.UseDatastore(Path.Combine(dir, ".flow"));
+                    opened = true;
+                }
                 foreach (var flow in FlowClient.Flows().Where(f => f.Name.Contains("Stress", StringComparison.Ordinal)))
                 {
                     foreach (var run in flow.Runs.Take(4))
@@ -110,6 +120,7 @@ public sealed partial class DatastoreAtScaleTests(PackedProduct product)
         }
 
         errors.ShouldBeEmpty();
+        FlowClient.UseDatastore(Path.Combine(dir, ".flow"));
         var results = runs.Select(r => r.Result).ToList();
         results.ShouldAllBe(r => r.ExitCode == 0, string.Join("\n", results.Where(r => r.ExitCode != 0)));
         var ids = results.Select(RunId).ToList();
