@@ -97,7 +97,7 @@ measure() { # name, then the command; REPS=k overrides N for one case
   for _ in $(seq "${REPS:-$n}"); do
     local start end
     start=$(date +%s%N)
-    "$@" >/dev/null
+    "$@" >/dev/null 2>&1
     end=$(date +%s%N)
     times+=($(( (end - start) / 1000000 )))
   done

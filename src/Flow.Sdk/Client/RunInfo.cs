@@ -7,13 +7,15 @@ public sealed class RunInfo
 {
     private static readonly TimeSpan s_staleHeartbeat = TimeSpan.FromSeconds(30);
     private readonly FlowDatastore _store;
+    private readonly RunIndexEntry? _entry;
     private RunRecord? _record;
 
-    internal RunInfo(FlowDatastore store, string flow, string id)
+    internal RunInfo(FlowDatastore store, string flow, string id, RunIndexEntry? entry = null)
     {
         _store = store;
         Flow = flow;
         Id = id;
+        _entry = entry;
     }
 
     /// <summary>Gets the flow's name.</summary>
@@ -28,7 +30,7 @@ public sealed class RunInfo
     internal RunRecord Record => _record ??= _store.ReadRun(Flow, Id) ?? throw new FlowException($"Run {Pathspec} has no run.json.", ExitCodes.Failure);
 
     /// <summary>Gets when the run started.</summary>
-    public DateTimeOffset StartedAt => Record.StartedAt;
+    public DateTimeOffset StartedAt => _entry?.StartedAt ?? Record.StartedAt;
 
     /// <summary>Gets when the run finished, or null while it runs.</summary>
     public DateTimeOffset? FinishedAt => _store.ReadRunEnd(Flow, Id)?.FinishedAt;
@@ -47,6 +49,10 @@ public sealed class RunInfo
     {
         get
         {
+            if (_entry?.EndStatus is { } ended)
+            {
+                return ended;
+            }
             if (_store.ReadRunEnd(Flow, Id) is { } end)
             {
                 return end.Status;
@@ -99,16 +105,58 @@ public sealed class RunInfo
     }
 
     /// <summary>Gets the user who started the run.</summary>
-    public string User => Record.User;
+    public string User => _entry?.User ?? Record.User;
 
-    /// <summary>Gets the hash of the code snapshot the run executed.</summary>
-    public string Code => Record.Snapshot;
+    /// <summary>Gets the code snapshot the run executed: its hash and files, which <see cref="CodeInfo.ExtractTo"/> restores.</summary>
+    public CodeInfo Code => new(_store, Record.Snapshot);
 
-    /// <summary>Gets the user tags (mutable labels).</summary>
+    /// <summary>Gets the user tags (mutable labels), as stored now.</summary>
     public IReadOnlyList<string> Tags => _store.ReadTags(Flow, Id);
 
-    /// <summary>Gets the system tags: user, runtime and SDK version.</summary>
-    public IReadOnlyList<string> SystemTags => Record.SystemTags;
+    /// <summary>Gets the system tags: <c>user:&lt;name&gt;</c>, <c>runtime:&lt;where&gt;</c>, <c>sdk_version:&lt;version&gt;</c>. They cannot be changed.</summary>
+    public IReadOnlyList<string> SystemTags => _entry?.SystemTags ?? Record.SystemTags;
+
+    /// <summary>Adds user tags (1 to 500 characters each, at most 50 per run); tags it has already are left as they are.</summary>
+    /// <param name="tags">The tags.</param>
+    public void AddTags(params string[] tags) => ChangeTags(add: tags, remove: []);
+
+    /// <summary>Removes user tags; system tags cannot be removed.</summary>
+    /// <param name="tags">The tags.</param>
+    public void RemoveTags(params string[] tags) => ChangeTags(add: [], remove: tags);
+
+    /// <summary>Replaces user tags with others in one change (so no reader sees the run with neither).</summary>
+    /// <param name="remove">The tags to remove.</param>
+    /// <param name="add">The tags to add.</param>
+    public void ReplaceTags(IReadOnlyList<string> remove, IReadOnlyList<string> add) => ChangeTags(add, remove);
+
+    private void ChangeTags(IReadOnlyList<string> add, IReadOnlyList<string> remove)
+    {
+        ArgumentNullException.ThrowIfNull(add);
+        ArgumentNullException.ThrowIfNull(remove);
+        foreach (var tag in add)
+        {
+            TagRules.Check(tag);
+        }
+        var system = remove.FirstOrDefault(t => SystemTags.Contains(t, StringComparer.Ordinal));
+        if (system is not null)
+        {
+            throw new FlowException($"'{system}' is a system tag of run {Pathspec}; system tags cannot be removed.");
+        }
+        var current = Tags;
+        var tags = current.Where(t => !remove.Contains(t, StringComparer.Ordinal)).ToList();
+        foreach (var tag in add.Where(t => !tags.Contains(t, StringComparer.Ordinal) && !SystemTags.Contains(t, StringComparer.Ordinal)))
+        {
+            tags.Add(tag);
+        }
+        if (tags.Count > TagRules.MaxTags)
+        {
+            throw new FlowException($"Run {Pathspec} would have {tags.Count} user tags; a run has at most {TagRules.MaxTags} (remove some first).");
+        }
+        if (!tags.SequenceEqual(current, StringComparer.Ordinal))
+        {
+            _store.WriteTags(Flow, Id, tags);
+        }
+    }
 
     /// <summary>Gets the names of the run's parameters.</summary>
     public IReadOnlyCollection<string> Parameters => [.. Record.Parameters.Keys];
@@ -131,7 +179,7 @@ public sealed class RunInfo
         }
     }
 
-    internal bool InNamespace(string? ns) => ns is null || SystemTags.Contains(ns) || Tags.Contains(ns);
+    internal bool InNamespace(string? ns) => ns is null || (_entry?.HasTag(ns) ?? (SystemTags.Contains(ns) || Tags.Contains(ns)));
 
     /// <inheritdoc/>
     public override string ToString() => $"Run('{Pathspec}')";

@@ -1,6 +1,10 @@
 using System.Globalization;
+using System.Reflection;
 using System.Text;
+using System.Text.Json;
 using Flow.Sdk.Datastore;
+using Flow.Sdk.Hosting;
+using Flow.Sdk.Runtime;
 
 namespace Flow.Sdk;
 
@@ -67,6 +71,82 @@ public sealed class TaskInfo
     /// <summary>Gets the exception type and message the task failed with, or null.</summary>
     public string? Error => Latest.Done?.Error is { } e ? $"{e.Type}: {e.Message}" : null;
 
+    /// <summary>Gets how the latest attempt failed (exception type, message, the user's stack trace), or null when it did not.</summary>
+    public StepError? Exception => Latest.Done?.Error is { } e ? new StepError(e.Type, e.Message, e.StackTrace) : null;
+
+    /// <summary>Gets every attempt of the task, from 0: each with its state, failure, times and output.</summary>
+    public IReadOnlyList<AttemptInfo> Attempts =>
+        [.. _store.ListAttempts(Step.Run.Flow, Step.Run.Id, Step.Name, Id).Select(a => new AttemptInfo(_store, this, a, AttemptDir(a)))];
+
+    /// <summary>Gets the tasks this task ran after (its inputs: one, or a join's several), in input order.</summary>
+    public IReadOnlyList<TaskInfo> Parents =>
+        [.. (_store.ReadAttemptStart(AttemptDir(Attempt))?.InputPaths ?? []).Select(ByInputPath).OfType<TaskInfo>()];
+
+    /// <summary>Gets the tasks that ran after this one (whose inputs include it).</summary>
+    public IReadOnlyList<TaskInfo> Children
+    {
+        get
+        {
+            var me = $"{Step.Run.Id}/{Step.Name}/{Id}";
+            return [.. Step.Run.Steps.SelectMany(s => s.Tasks)
+                .Where(t => (_store.ReadAttemptStart(t.AttemptDir(t.Attempt))?.InputPaths ?? []).Contains(me, StringComparer.Ordinal))];
+        }
+    }
+
+    private TaskInfo? ByInputPath(string path)
+    {
+        var parts = path.Split('/');
+        return parts.Length == 3 ? new TaskInfo(_store, new StepInfo(_store, parts[0] == Step.Run.Id ? Step.Run : new RunInfo(_store, Step.Run.Flow, parts[0]), parts[1]), parts[2]) : null;
+    }
+
+    /// <summary>Gets the item of the innermost foreach around the task, loaded as <typeparamref name="T"/>.</summary>
+    /// <typeparam name="T">The item type.</typeparam>
+    /// <returns>The item.</returns>
+    public T ForeachValue<T>()
+    {
+        var frame = (Latest.Done?.Position ?? []).LastOrDefault(f => f.Kind == FrameRecord.ForEach)
+            ?? throw new FlowException($"Task {Pathspec} is not inside a foreach, so it has no foreach value.");
+        return (T)ArtifactCodec.Load(_store.Blobs, frame.Item ?? throw new FlowException($"Task {Pathspec} has no stored foreach item."), typeof(T))!;
+    }
+
+    /// <summary>Reads an artifact as JSON, without the flow's assembly (byte[] as base64; see <c>dump --json</c>).</summary>
+    /// <param name="name">The artifact's property name.</param>
+    /// <returns>The value as a JSON element.</returns>
+    public JsonElement Data(string name)
+    {
+        using var doc = JsonDocument.Parse(this[name].ToJson());
+        return doc.RootElement.Clone();
+    }
+
+    /// <summary>
+    /// Reads the task as an object of its flow class, <typeparamref name="TFlow"/>: its artifacts are the flow's
+    /// properties (<c>task.As&lt;TrainFlow&gt;().Score</c>), each loaded on first read, and its parameters the run's.
+    /// </summary>
+    /// <typeparam name="TFlow">The flow class (its assembly referenced).</typeparam>
+    /// <returns>A read-only flow object; setting an artifact throws.</returns>
+    public TFlow As<TFlow>()
+        where TFlow : FlowSpec
+    {
+        var definition = typeof(TFlow).GetProperty("FlowDefinition__", BindingFlags.NonPublic | BindingFlags.Static)?.GetValue(null) as FlowDefinition
+            ?? throw new FlowException($"{typeof(TFlow).FullName} is not a flow class built with Flow.Sdk (it has no generated definition).");
+        if (definition.Name != Step.Run.Flow)
+        {
+            throw new FlowException($"Task {Pathspec} belongs to {Step.Run.Flow}, not to {definition.Name}.");
+        }
+        var done = Latest.Done ?? throw new FlowException($"Task {Pathspec} has not finished, so it has no artifacts yet.");
+        var parameters = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var parameter in definition.Parameters)
+        {
+            parameters[parameter.Name] = done.Artifacts.TryGetValue(parameter.Name, out var reference)
+                ? ArtifactCodec.Load(_store.Blobs, reference, parameter.Type)
+                : parameter.Getter(definition.CreateDefault());
+        }
+        var flow = definition.Create(new ParameterValues(parameters));
+        flow.Artifacts = new ArtifactScope(done.Artifacts, (_, reference, type) => ArtifactCodec.Load(_store.Blobs, reference, type), $"task {Pathspec}", readOnly: true);
+        flow.Position = new TaskPosition(Step.Name, done.Position, done.Iteration, f => f.Item is { } item ? ArtifactCodec.Load(_store.Blobs, item, typeof(JsonElement)) : null);
+        return (TFlow)flow;
+    }
+
     /// <summary>Gets the task's index in each foreach around it, outermost first; empty outside a foreach.</summary>
     public IReadOnlyList<int> ForeachIndices =>
         [.. (Latest.Done?.Position ?? []).Where(f => f.Kind == FrameRecord.ForEach).Select(f => f.Index)];
@@ -108,9 +188,12 @@ public sealed class TaskInfo
     /// <summary>Gets the task's standard error (latest attempt), without timestamps.</summary>
     public string Stderr => ReadLog("stderr.log");
 
-    private string ReadLog(string file)
+    private string ReadLog(string file) => ReadLog(_store, AttemptDir(Attempt), file);
+
+    internal static string ReadLog(FlowDatastore store, string attemptDir, string file)
     {
-        var path = _store.FileSystem.Path.Combine(AttemptDir(Attempt), file);
+        var _store = store;
+        var path = _store.FileSystem.Path.Combine(attemptDir, file);
         if (!_store.FileSystem.File.Exists(path))
         {
             return string.Empty;

@@ -134,19 +134,30 @@ internal sealed partial class FlowDatastore
         }
     }
 
-    public void WriteRun(RunRecord run) =>
+    public void WriteRun(RunRecord run)
+    {
         AtomicFile.WriteJson(FileSystem, TmpDir, FileSystem.Path.Combine(RunDir(run.Flow, run.RunId), "run.json"), run, overwrite: false);
+        RunIndex.AppendStart(this, run);
+    }
 
     public RunRecord? ReadRun(string flow, string runId) => ReadJson<RunRecord>(FileSystem.Path.Combine(RunDir(flow, runId), "run.json"));
 
-    public void WriteTags(string flow, string runId, IReadOnlyList<string> tags) =>
+    public void WriteTags(string flow, string runId, IReadOnlyList<string> tags)
+    {
         AtomicFile.WriteJson(FileSystem, TmpDir, FileSystem.Path.Combine(RunDir(flow, runId), "tags.json"), new TagsRecord(tags), overwrite: true);
+        RunIndex.AppendTags(this, flow, runId, tags);
+    }
 
     public IReadOnlyList<string> ReadTags(string flow, string runId) =>
         ReadJson<TagsRecord>(FileSystem.Path.Combine(RunDir(flow, runId), "tags.json"))?.Tags ?? [];
 
-    public void WriteRunEnd(string flow, string runId, RunEndRecord end) =>
-        AtomicFile.WriteJson(FileSystem, TmpDir, FileSystem.Path.Combine(RunDir(flow, runId), "end.json"), end, overwrite: false);
+    public void WriteRunEnd(string flow, string runId, RunEndRecord end)
+    {
+        if (AtomicFile.WriteJson(FileSystem, TmpDir, FileSystem.Path.Combine(RunDir(flow, runId), "end.json"), end, overwrite: false))
+        {
+            RunIndex.AppendEnd(this, flow, runId, end.Status);
+        }
+    }
 
     public RunEndRecord? ReadRunEnd(string flow, string runId) => ReadJson<RunEndRecord>(FileSystem.Path.Combine(RunDir(flow, runId), "end.json"));
 

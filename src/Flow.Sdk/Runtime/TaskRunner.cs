@@ -93,6 +93,8 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
             store = FlowDatastore.Open(fs, request.Datastore, create: false);
             _stores[request.Datastore] = store;
         }
+        // A step that reads other runs through FlowClient reads this run's datastore, wherever --datastore put it.
+        FlowClient.UseStore(store);
         var run = ReadRun(store, request.Flow, request.RunId)
             ?? throw new FlowException($"No run {request.Flow}/{request.RunId} in {store.Root}; a task runs only inside a run that exists.");
         var attemptDir = store.AttemptDir(request.Flow, request.RunId, request.Step, request.TaskId, request.Attempt);

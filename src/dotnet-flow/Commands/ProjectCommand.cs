@@ -44,5 +44,20 @@ internal abstract class ProjectCommand(IConsole console, IFileSystem fs, Working
         DatastoreLocator.Locate(FileSystem, Datastore is null ? null : FileSystem.Path.GetFullPath(Datastore, WorkingDirectory),
             projectPath is null ? WorkingDirectory : FileSystem.Path.GetDirectoryName(projectPath)!);
 
+    /// <summary>The project's datastore; outside a project, the one --datastore, FLOW_DATASTORE or the folders above name.</summary>
+    protected FlowDatastore OpenStore()
+    {
+        string? project = null;
+        try
+        {
+            project = ProjectPath;
+        }
+        catch (FlowException) when (Project is null)
+        {
+            // Outside a project: the datastore from --datastore, FLOW_DATASTORE or the folders above.
+        }
+        return FlowDatastore.Open(FileSystem, DatastoreRoot(project), create: false);
+    }
+
     protected static FlowGraph ChooseFlow(IReadOnlyList<FlowGraph> flows, string? name) => FlowHost.Choose(flows, f => f.Name, name);
 }

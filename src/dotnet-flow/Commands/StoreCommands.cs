@@ -16,34 +16,19 @@ internal abstract class StoreCommand(IConsole console, IFileSystem fs, WorkingDi
     [Option("--flow <NAME>", Description = "Only this flow.")]
     public string? Flow { get; set; }
 
-    protected FlowDatastore OpenStore()
-    {
-        string? project = null;
-        try
-        {
-            project = ProjectPath;
-        }
-        catch (FlowException) when (Project is null)
-        {
-            // Outside a project: the datastore from --datastore, FLOW_DATASTORE or the folders above.
-        }
-        return FlowDatastore.Open(FileSystem, DatastoreRoot(project), create: false);
-    }
+    protected (string? Flow, string? Run) Scope(FlowDatastore store) => Run is null ? (Flow, null) : Resolve(store, Run, Flow);
 
-    protected (string? Flow, string? Run) Scope(FlowDatastore store)
+    /// <summary>A run named <c>[Flow/]run</c> (<c>latest</c> allowed): its flow and id.</summary>
+    internal static (string Flow, string Run) Resolve(FlowDatastore store, string name, string? flowOption)
     {
-        if (Run is null)
-        {
-            return (Flow, null);
-        }
-        var parts = Run.Split('/');
-        var (flow, run) = parts.Length == 2 ? (parts[0], parts[1]) : (Flow, parts[0]);
+        var parts = name.Split('/');
+        var (flow, run) = parts.Length == 2 ? (parts[0], parts[1]) : (flowOption, parts[0]);
         if (parts.Length > 2 || !FlowDatastore.IsId(run) || (flow is not null && !FlowDatastore.IsIdentifier(flow)))
         {
-            throw new FlowException($"Malformed run '{Run}': expected [Flow/]run, such as latest or HelloFlow/1795764280315892.");
+            throw new FlowException($"Malformed run '{name}': expected [Flow/]run, such as latest or HelloFlow/1795764280315892.");
         }
         var flows = store.ListFlows();
-        flow ??= flows.Count == 1 ? flows[0] : throw new FlowException($"Name the flow: {Run} could be a run of {string.Join(", ", flows)} (use Flow/run or --flow).");
+        flow ??= flows.Count == 1 ? flows[0] : throw new FlowException($"Name the flow: {name} could be a run of {string.Join(", ", flows)} (use Flow/run or --flow).");
         return (flow, FlowClient.GetFlow(store, flow).GetRun(run).Id);
     }
 
@@ -182,16 +167,7 @@ internal sealed class GcCommand(IConsole console, IFileSystem fs, WorkingDirecto
         {
             throw new FlowException("--keep-last, --keep-days and --grace take a number of 0 or more (gc --keep-last 10 keeps each flow's 10 newest runs).");
         }
-        string? project = null;
-        try
-        {
-            project = ProjectPath;
-        }
-        catch (FlowException) when (Project is null)
-        {
-            // Outside a project: the datastore from --datastore, FLOW_DATASTORE or the folders above.
-        }
-        var store = FlowDatastore.Open(FileSystem, DatastoreRoot(project), create: false);
+        var store = OpenStore();
         if (Flow is not null)
         {
             FlowClient.GetFlow(store, Flow);

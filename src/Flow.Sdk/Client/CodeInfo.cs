@@ -1,0 +1,76 @@
+using Flow.Sdk.Datastore;
+
+namespace Flow.Sdk;
+
+/// <summary>The code snapshot a run executed: the sources, project files and build output, as stored.</summary>
+public sealed class CodeInfo
+{
+    private readonly FlowDatastore _store;
+    private SnapshotManifest? _manifest;
+
+    internal CodeInfo(FlowDatastore store, string hash)
+    {
+        _store = store;
+        Hash = hash;
+    }
+
+    /// <summary>Gets the snapshot's hash (the SHA-256 of its manifest).</summary>
+    public string Hash { get; }
+
+    private SnapshotManifest Manifest => _manifest ??= Read();
+
+    /// <summary>Gets the snapshot's source files and project files, as paths relative to the project's source root.</summary>
+    public IReadOnlyList<string> Sources => [.. Manifest.Files.Where(f => f.Path.StartsWith("src/", StringComparison.Ordinal)).Select(f => f.Path["src/".Length..])];
+
+    /// <summary>Writes the sources and project files the run executed into <paramref name="directory"/> (created if needed); they build as they did.</summary>
+    /// <param name="directory">The folder to write to; existing files with the same names are replaced.</param>
+    /// <returns>The number of files written.</returns>
+    public int ExtractTo(string directory)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        var fs = _store.FileSystem;
+        var root = fs.Path.GetFullPath(directory);
+        var count = 0;
+        foreach (var file in Manifest.Files.Where(f => f.Path.StartsWith("src/", StringComparison.Ordinal)))
+        {
+            var relative = file.Path["src/".Length..];
+            var target = fs.Path.GetFullPath(fs.Path.Combine(root, relative));
+            if (!target.StartsWith(root + fs.Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                throw new FlowException($"The snapshot {Hash[..12]} lists '{file.Path}', which points outside the folder; the datastore is damaged (run 'dotnet flow verify').", ExitCodes.Failure);
+            }
+            fs.Directory.CreateDirectory(fs.Path.GetDirectoryName(target)!);
+            try
+            {
+                using var source = _store.Blobs.OpenRead(file.Sha);
+                using var output = fs.FileStream.New(target, FileMode.Create, FileAccess.Write);
+                source.CopyTo(output);
+            }
+            catch (BlobCorruptException e)
+            {
+                throw new FlowException($"File {relative} of snapshot {Hash[..12]} cannot be read: {e.Message}. Run 'dotnet flow verify'.", ExitCodes.Failure);
+            }
+            count++;
+        }
+        return count;
+    }
+
+    private SnapshotManifest Read()
+    {
+        if (!BlobStore.IsKey(Hash))
+        {
+            throw new FlowException($"The run has no code snapshot ('{Hash}').", ExitCodes.Failure);
+        }
+        try
+        {
+            return SnapshotManifest.Parse(_store.Blobs.Get(Hash));
+        }
+        catch (BlobCorruptException e)
+        {
+            throw new FlowException($"Code snapshot {Hash[..12]} cannot be read: {e.Message}. Run 'dotnet flow verify'.", ExitCodes.Failure);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Hash;
+}

@@ -1,0 +1,117 @@
+using System.IO.Abstractions;
+using System.Text;
+using Flow.Sdk;
+using McMaster.Extensions.CommandLineUtils;
+
+namespace Flow.Cli.Commands;
+
+/// <summary><c>dotnet flow tag add|remove|replace|list &lt;run&gt; [TAG]...</c>: a run's user tags, the one thing about a run that changes.</summary>
+[Command("tag", Description = "Change or list a run's user tags: tag add RUN TAG..., tag remove RUN TAG..., tag replace RUN OLD NEW, tag list RUN. System tags (user:, runtime:, sdk_version:) are listed apart and cannot be changed.", ThrowOnUnexpectedArgument = false)]
+[HelpOption("-h|--help")]
+internal sealed class TagCommand(IConsole console, IFileSystem fs, WorkingDirectory cwd) : ProjectCommand(console, fs, cwd)
+{
+    [Argument(0, "action", Description = "add, remove, replace or list.")]
+    public string? Action { get; set; }
+
+    [Argument(1, "run", Description = "[Flow/]run, such as latest or HelloFlow/1795764280315892.")]
+    public string? Run { get; set; }
+
+    [Argument(2, "tags", Description = "The tags (replace: the old tag, then the new one).")]
+    public string[] Tags { get; set; } = [];
+
+    [Option("--flow <NAME>", Description = "The flow, when the run does not name it.")]
+    public string? Flow { get; set; }
+
+    public int OnExecute()
+    {
+        RejectUnexpected("tag");
+        if (Action is not ("add" or "remove" or "replace" or "list") || Run is null)
+        {
+            throw new FlowException("Usage: dotnet flow tag add|remove|replace|list RUN [TAG]... (for example: dotnet flow tag add latest baseline).");
+        }
+        var store = OpenStore();
+        var (flow, id) = StoreCommand.Resolve(store, Run, Flow);
+        var run = FlowClient.GetFlow(store, flow).GetRun(id);
+        switch (Action)
+        {
+            case "add" when Tags.Length > 0:
+                run.AddTags(Tags);
+                break;
+            case "remove" when Tags.Length > 0:
+                var missing = Tags.FirstOrDefault(t => !run.Tags.Contains(t, StringComparer.Ordinal) && !run.SystemTags.Contains(t, StringComparer.Ordinal));
+                if (missing is not null)
+                {
+                    throw new FlowException($"Run {run.Pathspec} has no tag '{missing}' (its tags: {Describe(run.Tags)}).");
+                }
+                run.RemoveTags(Tags);
+                break;
+            case "replace" when Tags.Length == 2:
+                if (!run.Tags.Contains(Tags[0], StringComparer.Ordinal))
+                {
+                    throw new FlowException($"Run {run.Pathspec} has no tag '{Tags[0]}' to replace (its tags: {Describe(run.Tags)}).");
+                }
+                run.ReplaceTags([Tags[0]], [Tags[1]]);
+                break;
+            case "list" when Tags.Length == 0:
+                break;
+            default:
+                throw new FlowException(Action switch
+                {
+                    "replace" => "tag replace takes the run, the old tag and the new one: dotnet flow tag replace latest draft final.",
+                    "list" => "tag list takes only the run: dotnet flow tag list latest.",
+                    _ => $"tag {Action} takes the run and at least one tag: dotnet flow tag {Action} latest baseline.",
+                });
+        }
+        var text = new StringBuilder();
+        text.AppendLine($"Run {run.Pathspec}");
+        text.AppendLine($"  tags:        {Describe(run.Tags)}");
+        text.AppendLine($"  system tags: {Describe(run.SystemTags)}");
+        Console.Out.Write(text.ToString());
+        return ExitCodes.Success;
+    }
+
+    private static string Describe(IReadOnlyList<string> tags) => tags.Count == 0 ? "(none)" : string.Join(", ", tags);
+}
+
+/// <summary><c>dotnet flow code &lt;run&gt; [--extract DIR]</c>: the sources a run executed, listed or restored.</summary>
+[Command("code", Description = "List the source files of the code snapshot a run executed, or restore them with --extract DIR (they build as they did).", ThrowOnUnexpectedArgument = false)]
+[HelpOption("-h|--help")]
+internal sealed class CodeCommand(IConsole console, IFileSystem fs, WorkingDirectory cwd) : ProjectCommand(console, fs, cwd)
+{
+    [Argument(0, "run", Description = "[Flow/]run, such as latest or HelloFlow/1795764280315892.")]
+    public string? Run { get; set; }
+
+    [Option("--flow <NAME>", Description = "The flow, when the run does not name it.")]
+    public string? Flow { get; set; }
+
+    [Option("--extract <DIR>", Description = "Write the sources and project files into DIR (created if needed).")]
+    public string? Extract { get; set; }
+
+    public int OnExecute()
+    {
+        RejectUnexpected("code");
+        if (Run is null)
+        {
+            throw new FlowException("Usage: dotnet flow code RUN [--extract DIR] (for example: dotnet flow code latest --extract restored).");
+        }
+        var store = OpenStore();
+        var (flow, id) = StoreCommand.Resolve(store, Run, Flow);
+        var run = FlowClient.GetFlow(store, flow).GetRun(id);
+        var code = run.Code;
+        if (Extract is null)
+        {
+            var text = new StringBuilder();
+            text.AppendLine($"Run {run.Pathspec} executed code snapshot {code.Hash}:");
+            foreach (var file in code.Sources)
+            {
+                text.AppendLine("  " + file);
+            }
+            Console.Out.Write(text.ToString());
+            return ExitCodes.Success;
+        }
+        var target = FileSystem.Path.GetFullPath(Extract, WorkingDirectory);
+        var count = code.ExtractTo(target);
+        Console.Out.WriteLine($"Wrote {count} file(s) of run {run.Pathspec} (snapshot {code.Hash[..12]}) to {target}.");
+        return ExitCodes.Success;
+    }
+}
