@@ -22,7 +22,7 @@ public sealed partial class SnapshotTests(PackedProduct product)
         FlowClient.UseDatastore(Path.Combine(dir, ".flow"));
         var stored = FlowClient.GetFlow("TypedFlow").LatestRun!;
         var where = stored["Start"].Task.Data<string>("WhereAmI");
-        where.ShouldStartWith(Path.Combine(dir, ".flow", "code", stored.Code));
+        where.ShouldStartWith(Path.Combine(dir, ".flow", "code", stored.Code.Hash));
     }
 
     [Fact]
@@ -31,7 +31,7 @@ public sealed partial class SnapshotTests(PackedProduct product)
         var dir = product.NewProject("Edit");
         PackedProduct.Must(product.Flow(dir, "run"));
         FlowClient.UseDatastore(Path.Combine(dir, ".flow"));
-        var first = FlowClient.GetFlow("HelloFlow").LatestRun!.Code;
+        var first = FlowClient.GetFlow("HelloFlow").LatestRun!.Code.Hash;
         var source = Path.Combine(dir, "HelloFlow.cs");
         File.WriteAllText(source, File.ReadAllText(source).Replace("$\"Hello, {Name}!\"", "$\"Howdy, {Name}!\""));
 
@@ -39,7 +39,7 @@ public sealed partial class SnapshotTests(PackedProduct product)
 
         edited.ExitCode.ShouldBe(0, edited.ToString());
         edited.Stdout.ShouldContain("Howdy, world!");
-        var second = FlowClient.GetFlow("HelloFlow").LatestRun!.Code;
+        var second = FlowClient.GetFlow("HelloFlow").LatestRun!.Code.Hash;
         second.ShouldNotBe(first);
 
         PackedProduct.Must(product.Dotnet(dir, "build", "-nr:false"));
@@ -72,7 +72,7 @@ public sealed partial class SnapshotTests(PackedProduct product)
         var dir = product.NewProject("Code");
         PackedProduct.Must(product.Flow(dir, "run"));
         FlowClient.UseDatastore(Path.Combine(dir, ".flow"));
-        var code = FlowClient.GetFlow("HelloFlow").LatestRun!.Code;
+        var code = FlowClient.GetFlow("HelloFlow").LatestRun!.Code.Hash;
         var blob = Path.Combine(dir, ".flow", "blobs", code[..2], code);
 
         File.Exists(blob).ShouldBeTrue();
@@ -110,7 +110,7 @@ public sealed partial class SnapshotTests(PackedProduct product)
         FlowClient.UseDatastore(Path.Combine(dir, ".flow"));
         var run = FlowClient.GetFlow("HelloFlow").LatestRun!;
         var store = Path.Combine(dir, ".flow");
-        var assembly = Path.Combine(store, "code", run.Code, "Replay.dll");
+        var assembly = Path.Combine(store, "code", run.Code.Hash, "Replay.dll");
 
         var replay = product.Dotnet(dir, "exec", assembly, "step", "--datastore", store, "--flow", "HelloFlow",
             "--run-id", run.Id, "--step", "Hello", "--task-id", "90", "--input-paths", $"{run.Id}/Start/1");

@@ -161,6 +161,8 @@ internal static class ArtifactCodec
         IncludeFields = true,
         // Enums by name: readable in dump, and stable when members are reordered (numbers still read back).
         Converters = { new CanonicalCollectionsConverterFactory(), new JsonStringEnumConverter() },
+        // Explicit, so values still serialize where reflection-based JSON is off by default (file-based apps, AOT).
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
     };
 
     /// <summary>

@@ -152,3 +152,34 @@ public partial class OtherStressFlow : FlowSpec
 
     [Step] public void End() { }
 }
+
+/// <summary>Produces a value for ConsumerFlow to read through the client.</summary>
+public partial class ProducerFlow : FlowSpec
+{
+    [Parameter] public int Seed { get; init; } = 6;
+
+    public partial int Value { get; set; }
+
+    public partial string Message { get; set; }
+
+    [Step] public void Start() { Value = Seed * 7; Message = "made by " + Current.RunId; Next(End); }
+
+    [Step] public void End() { }
+}
+
+/// <summary>Reads the latest successful ProducerFlow run from a step: untyped, and typed as the producer's flow class.</summary>
+public partial class ConsumerFlow : FlowSpec
+{
+    public partial string Seen { get; set; }
+
+    [Step]
+    public void Start()
+    {
+        var run = FlowClient.GetFlow("ProducerFlow").LatestSuccessfulRun ?? throw new InvalidOperationException("no producer run");
+        var producer = run["Start"].Task.As<ProducerFlow>();
+        Seen = $"{run.Pathspec} {producer.Value} {producer.Seed} {producer.Message} {run["End"].Task.Data<int>("Value")}";
+        Next(End);
+    }
+
+    [Step] public void End() => Console.WriteLine(Seen);
+}
