@@ -242,3 +242,15 @@ done
 refms=$(printf '%s\n' "${ref[@]}" | sort -n | sed -n 2p)
 awk -v ours="$(cat "$work/persist")" -v ref="$refms" 'BEGIN { printf "%-34s %.2f s (%.0f MiB/s); zstd -1 + sha256sum %.2f s (%.0f MiB/s): %.1fx\n", "persist 1 GiB random", ours, 1024 / ours, ref / 1000, 1024000 / ref, (ref / 1000) / ours }'
 rm -f "$work/raw1g" "$work/raw1g.zst"
+
+# The client (#7), in a fresh process each time: the newest 20 runs of a flow with 10,000 runs and its latest
+# successful run; then 50 runs of another flow with one artifact read from each. The fixture is written through the
+# datastore library (bench/ClientBench); the figures are the milliseconds from the first client call.
+cd "$repo"
+MSBUILDDISABLENODEREUSE=1 dotnet build bench/ClientBench -c Release -nr:false -v:q -nologo "-p:ArtifactsPath=$work/artifacts" >/dev/null
+client="$work/artifacts/bin/ClientBench/release/ClientBench.dll"
+dotnet "$client" fixture "$work/clientstore/.flow"
+for _ in $(seq "$n"); do dotnet "$client" measure "$work/clientstore/.flow"; done > "$work/client.txt"
+cut -d' ' -f1 "$work/client.txt" | sort -n | awk '{ t[NR] = $1 } END { printf "%-34s median %5d ms   min %5d ms   max %5d ms   (n=%d)\n", "newest 20 of 10,000 runs + latest successful", t[int((NR + 1) / 2)], t[1], t[NR], NR }'
+cut -d' ' -f2 "$work/client.txt" | sort -n | awk '{ t[NR] = $1 } END { printf "%-34s median %5d ms   min %5d ms   max %5d ms   (n=%d)\n", "50 runs, one artifact each", t[int((NR + 1) / 2)], t[1], t[NR], NR }'
+printf '%-34s %5d ms (once, then as above)\n' "the same with the run index deleted" "$(dotnet "$client" rebuild "$work/clientstore/.flow" | cut -d' ' -f1)"

@@ -75,7 +75,7 @@ public sealed partial class ParameterMatrixTests(PackedProduct product)
         { [], ["--creature", "required", "FLOW_RUN_CREATURE"] },
         { ["--creature", "cat", "--count", "abc"], ["--count", "'abc'", "whole number"] },
         { ["--creature", "cat", "--shade", "purple"], ["--shade", "purple", "Light, Dark"] },
-        { ["--creature", "cat", "--config", """{"Model": }"""], ["--config", "invalid JSON", "line 1, position"] },
+        { ["--creature", "cat", "--config", """{"Model": }"""], ["--config", "JSON does not fit", "line 1, position"] },
         { ["--creature", "cat", "--config", "@nowhere.json"], ["--config", "nowhere.json"] },
         { ["--creature", "cat", "--seeds", "1,x"], ["--seeds", "'x'"] },
         { ["--creature", "cat", "--when", "yesterday"], ["--when", "'yesterday'"] },

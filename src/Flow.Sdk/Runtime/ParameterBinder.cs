@@ -221,6 +221,16 @@ internal static class ParameterBinder
         _ => type.Name,
     };
 
+    /// <summary>
+    /// JSON configuration as people write it: member names in any case (<c>learningRate</c> binds LearningRate), and a
+    /// member the type does not have is an error, so a misspelled setting is never silently left at its default.
+    /// </summary>
+    private static readonly JsonSerializerOptions s_configOptions = new(ArtifactCodec.ValueOptions)
+    {
+        PropertyNameCaseInsensitive = true,
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+    };
+
     private static object? FromJson(string raw, Type type, GraphParameter parameter, string source)
     {
         var json = raw;
@@ -237,12 +247,12 @@ internal static class ParameterBinder
         }
         try
         {
-            return JsonSerializer.Deserialize(json, type, ArtifactCodec.ValueOptions);
+            return JsonSerializer.Deserialize(json, type, s_configOptions);
         }
         catch (JsonException e) when (e.LineNumber is { } line && e.BytePositionInLine is { } column)
         {
             var message = e.Message.Split(" Path: ", 2)[0].Split(" LineNumber: ", 2)[0].TrimEnd('.', ' ');
-            throw new FlowException($"Parameter --{parameter.Option}{source}: invalid JSON for {parameter.Type} at line {line + 1}, position {column + 1}: {message}.");
+            throw new FlowException($"Parameter --{parameter.Option}{source}: the JSON does not fit {parameter.Type} at line {line + 1}, position {column + 1}: {message}.");
         }
         catch (Exception e) when (e is JsonException or NotSupportedException)
         {
