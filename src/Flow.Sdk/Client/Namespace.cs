@@ -24,12 +24,18 @@ internal static class TagRules
     public const int MaxLength = 500;
     public const int MaxTags = 50;
 
+    private static readonly string[] SystemPrefixes = ["user:", "runtime:", "sdk_version:"];
+
     public static void Check(string tag)
     {
         ArgumentNullException.ThrowIfNull(tag);
         if (tag.Length is 0 or > MaxLength || string.IsNullOrWhiteSpace(tag) || tag.Any(char.IsControl))
         {
             throw new FlowException($"Tag '{(tag.Length > 40 ? tag[..40] + "..." : tag)}' is invalid: a tag has 1 to {MaxLength} characters, not only spaces, and no control characters.");
+        }
+        if (SystemPrefixes.Any(p => tag.StartsWith(p, StringComparison.Ordinal)))
+        {
+            throw new FlowException($"Tag '{tag}' is reserved: tags starting with {string.Join(", ", SystemPrefixes)} are system tags, set only by the run itself.");
         }
     }
 }

@@ -142,7 +142,7 @@ public sealed class TaskInfo
                 : parameter.Getter(definition.CreateDefault());
         }
         var flow = definition.Create(new ParameterValues(parameters));
-        flow.Artifacts = new ArtifactScope(done.Artifacts, (_, reference, type) => ArtifactCodec.Load(_store.Blobs, reference, type), $"task {Pathspec}", readOnly: true);
+        flow.Artifacts = new ArtifactScope(done.Artifacts, (_, reference, type) => ArtifactCodec.Load(_store.Blobs, reference, type), $"task {Pathspec}", readOnly: true, readOnlyReason: "a run read through the client never changes.");
         flow.Position = new TaskPosition(Step.Name, done.Position, done.Iteration, f => f.Item is { } item ? ArtifactCodec.Load(_store.Blobs, item, typeof(JsonElement)) : null);
         return (TFlow)flow;
     }

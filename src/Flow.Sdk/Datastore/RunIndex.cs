@@ -112,7 +112,7 @@ internal static class RunIndex
             {
                 ParseLine(line, result);
             }
-            catch (JsonException)
+            catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or ArgumentException)
             {
                 // A torn or damaged line: the run it names is read from its folder instead.
             }
@@ -228,6 +228,8 @@ internal static class RunIndex
     private static void Append(FlowDatastore store, string flow, Action<Utf8JsonWriter> write)
     {
         using var buffer = new MemoryStream();
+        // A newline first as well: a line torn by a crash never swallows the next one.
+        buffer.WriteByte((byte)'\n');
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();

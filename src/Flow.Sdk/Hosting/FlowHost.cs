@@ -237,14 +237,11 @@ public static class FlowHost
         var tags = options.Values("tag");
         foreach (var tag in tags)
         {
-            if (tag.Length is 0 or > 500)
-            {
-                throw new FlowException($"Tag '{(tag.Length > 40 ? tag[..40] + "..." : tag)}' is invalid: a tag has 1 to 500 characters.");
-            }
+            TagRules.Check(tag);
         }
-        if (tags.Count > 50)
+        if (tags.Count > TagRules.MaxTags)
         {
-            throw new FlowException($"{tags.Count} tags given; a run takes at most 50.");
+            throw new FlowException($"{tags.Count} tags given; a run takes at most {TagRules.MaxTags}.");
         }
         return (maxWorkers, maxNumSplits, maxLogMegabytes, tags, defaultRetry);
     }

@@ -11,9 +11,11 @@ internal sealed class ArtifactScope
     private readonly Func<string, ArtifactRef, Type, object?>? _load;
     private readonly string _where;
     private readonly Dictionary<string, Slot> _slots = new(StringComparer.Ordinal);
+    private readonly string _readOnlyReason;
 
-    public ArtifactScope(IReadOnlyDictionary<string, ArtifactRef> inherited, Func<string, ArtifactRef, Type, object?>? load, string where, bool readOnly = false, IReadOnlySet<string>? fixedNames = null)
+    public ArtifactScope(IReadOnlyDictionary<string, ArtifactRef> inherited, Func<string, ArtifactRef, Type, object?>? load, string where, bool readOnly = false, IReadOnlySet<string>? fixedNames = null, string? readOnlyReason = null)
     {
+        _readOnlyReason = readOnlyReason ?? "a join's inputs are read-only. Set it on the join itself.";
         _inherited = new Dictionary<string, ArtifactRef>(inherited, StringComparer.Ordinal);
         _load = load;
         _where = where;
@@ -55,7 +57,7 @@ internal sealed class ArtifactScope
     {
         if (ReadOnly)
         {
-            throw new InvalidOperationException($"Artifact '{name}' of {_where} cannot be set: a join's inputs are read-only. Set it on the join itself.");
+            throw new InvalidOperationException($"Artifact '{name}' of {_where} cannot be set: {_readOnlyReason}");
         }
         _slots[name] = new Slot(value, typeof(T), IsSet: true, LoadedFrom: null);
     }
