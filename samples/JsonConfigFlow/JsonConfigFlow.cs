@@ -11,9 +11,9 @@ namespace Samples;
 /// <param name="Epochs">How many epochs to plan.</param>
 /// <param name="Features">The columns to train on.</param>
 /// <remarks>
-/// JSON names match the property names exactly (<c>"LearningRate"</c>, not <c>"learningRate"</c>). Every member is
-/// <c>[JsonRequired]</c>: a member missing from the JSON (or misspelled) is then an input error before the run
-/// starts, instead of a silent null or zero.
+/// JSON names match the property names in any case (<c>"learningRate"</c> binds LearningRate); a member the record
+/// lacks is an input error. Every member is <c>[JsonRequired]</c>: a member missing from the JSON is then an input
+/// error too, before the run starts, instead of a silent null or zero.
 /// </remarks>
 public sealed record TrainingConfig(
     [property: JsonRequired] string Model,

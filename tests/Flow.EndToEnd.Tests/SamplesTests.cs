@@ -134,12 +134,23 @@ public sealed class SamplesTests(PackedProduct product)
         var dir = SampleProjects.Get(product, "JsonConfigFlow", "JsonConfigFlow");
         var before = LabProject.RunCount(dir, "JsonConfigFlow");
 
-        var result = product.Flow(dir, "run", "--flow", "JsonConfigFlow", "--config", """{"model":"m","learningRate":0.1,"decay":1,"epochs":1,"features":["a"]}""");
+        var result = product.Flow(dir, "run", "--flow", "JsonConfigFlow", "--config", """{"model":"m","learnRate":0.1,"decay":1,"epochs":1,"features":["a"]}""");
 
         result.ExitCode.ShouldBe(2, result.ToString());
         result.Stderr.ShouldContain("--config", customMessage: result.ToString());
-        result.Stderr.ShouldContain("missing required properties", customMessage: result.ToString());
+        result.Stderr.ShouldContain("learnRate", customMessage: result.ToString());
         LabProject.RunCount(dir, "JsonConfigFlow").ShouldBe(before);
+    }
+
+    [Fact]
+    public void JsonConfigFlow_CamelCaseMembers_BindToThePascalCaseRecord()
+    {
+        var dir = SampleProjects.Get(product, "JsonConfigFlow", "JsonConfigFlow");
+
+        var result = product.Flow(dir, "run", "--flow", "JsonConfigFlow", "--config", """{"model":"m","learningRate":0.25,"decay":1,"epochs":3,"features":["a"]}""");
+
+        result.ExitCode.ShouldBe(0, result.ToString());
+        result.Stdout.ShouldContain("3 epochs, learning rate 0.25", customMessage: result.ToString());
     }
 
     [Fact]
