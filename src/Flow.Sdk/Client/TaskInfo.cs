@@ -192,14 +192,13 @@ public sealed class TaskInfo
 
     internal static string ReadLog(FlowDatastore store, string attemptDir, string file)
     {
-        var _store = store;
-        var path = _store.FileSystem.Path.Combine(attemptDir, file);
-        if (!_store.FileSystem.File.Exists(path))
+        var path = store.FileSystem.Path.Combine(attemptDir, file);
+        if (!store.FileSystem.File.Exists(path))
         {
             return string.Empty;
         }
         var text = new StringBuilder();
-        foreach (var line in _store.FileSystem.File.ReadAllLines(path))
+        foreach (var line in store.FileSystem.File.ReadAllLines(path))
         {
             var space = line.IndexOf(' ', StringComparison.Ordinal);
             text.AppendLine(space > 0 && DateTime.TryParse(line[..space], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out _) ? line[(space + 1)..] : line);

@@ -48,6 +48,7 @@ internal sealed class GarbageCollector(FlowDatastore store)
         var removed = new List<(string Flow, string Run, string Why)>();
         var kept = 0;
         var keptRuns = new List<(string Flow, string Run)>();
+        var snapshots = new HashSet<string>(StringComparer.Ordinal);
         foreach (var flow in store.ListFlows())
         {
             var latestSuccessful = (string?)null;
@@ -65,6 +66,10 @@ internal sealed class GarbageCollector(FlowDatastore store)
                 if (keep is null)
                 {
                     keptRuns.Add((flow, runs[i]));
+                    if (record is not null)
+                    {
+                        snapshots.Add(record.Snapshot);
+                    }
                     kept++;
                 }
                 else
@@ -76,16 +81,11 @@ internal sealed class GarbageCollector(FlowDatastore store)
 
         var reachable = new HashSet<string>(StringComparer.Ordinal);
         var inspector = new DatastoreInspector(store);
-        var snapshots = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (flow, run) in keptRuns)
         {
             foreach (var use in inspector.Uses(flow, run))
             {
                 reachable.Add(use.Sha);
-            }
-            if (store.ReadRun(flow, run)?.Snapshot is { } snapshot)
-            {
-                snapshots.Add(snapshot);
             }
         }
 
