@@ -60,7 +60,47 @@ internal static class FlowReader
         return false;
     }
 
-    public static FlowModel Read(INamedTypeSymbol type, Compilation compilation, string? projectDir, CancellationToken cancel)
+    /// <summary>
+    /// Whether the [Step] method <paramref name="method"/> is the one its flow is read at: the flow's first [Step]
+    /// attribute, in the order of the class's declarations and then of the source. Every [Step] method of a flow
+    /// reaches the generator's transform, so reading the flow at one of them gives one model per flow.
+    /// </summary>
+    /// <remarks>
+    /// The attribute, not the method symbol, decides: a partial method with [Step] on both parts is two targets of one
+    /// symbol, while an attribute sits in exactly one method declaration. <c>[return: Step]</c> counts, as
+    /// ForAttributeWithMetadataName reports such a method too (and the flow was always read then). Only ordinary
+    /// methods count: [Step] on an accessor or operator is allowed by the attribute's usage, but such a declaration is
+    /// no target of the transform, so the flow would never be read.
+    /// </remarks>
+    public static bool IsReadAt(INamedTypeSymbol type, SyntaxNode method)
+    {
+        var declarations = type.DeclaringSyntaxReferences.Select(r => r.SyntaxTree).Distinct().ToList();
+        SyntaxReference? first = null;
+        var firstRank = (Tree: int.MaxValue, Start: int.MaxValue);
+        foreach (var member in type.GetMembers().OfType<IMethodSymbol>().Where(m => m.MethodKind is MethodKind.Ordinary or MethodKind.ExplicitInterfaceImplementation))
+        {
+            foreach (var attribute in member.GetAttributes().Concat(member.GetReturnTypeAttributes()))
+            {
+                if (attribute.ApplicationSyntaxReference is not { } applied || attribute.AttributeClass?.ToDisplayString() != StepAttributeName)
+                {
+                    continue;
+                }
+                var tree = declarations.IndexOf(applied.SyntaxTree);
+                var rank = (Tree: tree < 0 ? int.MaxValue : tree, applied.Span.Start);
+                if (first is null || rank.CompareTo(firstRank) < 0)
+                {
+                    (first, firstRank) = (applied, rank);
+                }
+            }
+        }
+        return first is not null && first.SyntaxTree == method.SyntaxTree && method.Span.Contains(first.Span);
+    }
+
+    /// <summary>
+    /// Reads a flow from its symbol and the syntax of its declarations. File paths stay as the compiler has them
+    /// (<see cref="InProject"/> makes them project-relative), so the reading needs nothing but the flow's own context.
+    /// </summary>
+    public static FlowModel Read(INamedTypeSymbol type, Compilation compilation, CancellationToken cancel)
     {
         var diagnostics = new List<FoundDiagnostic>();
         var classSyntax = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancel)).OfType<ClassDeclarationSyntax>().ToList();
@@ -151,26 +191,29 @@ internal static class FlowReader
         }
 
         var joins = GraphRules.Check(type.Name, classSpot, steps, Report);
-        steps = steps.Select(s => s with
-        {
-            File = RelativeFile(s.Where.Path, projectDir),
-            MatchingJoin = joins.TryGetValue(s.Name, out var join) ? join : null,
-        }).ToList();
-        var file = RelativeFile(classSpot.Path, projectDir);
+        steps = steps.Select(s => s with { MatchingJoin = joins.TryGetValue(s.Name, out var join) ? join : null }).ToList();
 
         return new FlowModel(
             type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString(),
             type.Name,
             type.ToDisplayString(s_fullType),
             Summary(classSyntax.FirstOrDefault()),
-            file.Replace('\\', '/'),
+            string.Empty,
             new EquatableArray<StepModel>(steps),
             new EquatableArray<ArtifactModel>(artifacts),
             new EquatableArray<ParameterModel>(parameters),
             new EquatableArray<FoundDiagnostic>(diagnostics),
             canEmit,
-            classSpot);
+            classSpot,
+            MetadataName(type));
     }
+
+    /// <summary>The flow with the files of the class and of each step relative to the project folder.</summary>
+    public static FlowModel InProject(FlowModel flow, string? projectDir) => flow with
+    {
+        RelativeFile = RelativeFile(flow.Where.Path, projectDir).Replace('\\', '/'),
+        Steps = new EquatableArray<StepModel>(flow.Steps.Select(s => s with { File = RelativeFile(s.Where.Path, projectDir) })),
+    };
 
     /// <summary>A source path relative to the project folder (matched at a folder boundary), else the file name.</summary>
     internal static string RelativeFile(string path, string? projectDir)

@@ -98,6 +98,19 @@ internal sealed record ParameterModel(
     string? Separator = null,
     string? Encoding = null);
 
+/// <summary>A flow as the generator read it: the model its source, diagnostics and graph are emitted from.</summary>
+/// <param name="Namespace">The class's namespace, or null for the global one.</param>
+/// <param name="ClassName">The class's name, which is the flow's name.</param>
+/// <param name="FullName">The class's fully qualified name, with <c>global::</c>.</param>
+/// <param name="Description">The class's summary comment.</param>
+/// <param name="RelativeFile">The file of the class relative to the project (set by <see cref="FlowReader.InProject"/>).</param>
+/// <param name="Steps">The steps, in source order.</param>
+/// <param name="Artifacts">The partial properties the generator implements.</param>
+/// <param name="Parameters">The [Parameter] and [IncludeFile] properties.</param>
+/// <param name="Diagnostics">The errors found while reading; a flow with any has no definition.</param>
+/// <param name="CanEmitArtifacts">Whether the class can take generated members (top-level, partial, not generic).</param>
+/// <param name="Where">The class's name token.</param>
+/// <param name="MetadataName">The name the compiler finds the class by; flows are ordered by it across the project.</param>
 internal sealed record FlowModel(
     string? Namespace,
     string ClassName,
@@ -109,7 +122,30 @@ internal sealed record FlowModel(
     EquatableArray<ParameterModel> Parameters,
     EquatableArray<FoundDiagnostic> Diagnostics,
     bool CanEmitArtifacts,
-    SourceSpot Where)
+    SourceSpot Where,
+    string MetadataName)
 {
     public bool HasErrors => Diagnostics.Count > 0;
+}
+
+/// <summary>What the generator learns at one [Step] method.</summary>
+/// <param name="Type">The metadata name of the method's class.</param>
+/// <param name="Flow">The whole flow, at the flow's first [Step] method only (<see cref="FlowReader.IsReadAt"/>).</param>
+/// <param name="Outside">The method, when its class does not derive from FlowSpec.</param>
+internal sealed record StepSite(string Type, FlowModel? Flow, StepOutsideFlow? Outside);
+
+/// <summary>A [Step] method in a class that is not a flow (FLOW0016).</summary>
+internal sealed record StepOutsideFlow(string Method, string Type, SourceSpot Where);
+
+/// <summary>What the entry point and the checks across flows need of one flow, so that they rerun only when it changes.</summary>
+/// <param name="MetadataName">The order of the flows in the entry point.</param>
+/// <param name="ClassName">The flow's name, which no other flow may have.</param>
+/// <param name="FullName">The class, for the entry point and the clash message.</param>
+/// <param name="Where">The class's name token, where a clash is reported.</param>
+/// <param name="HasErrors">Whether the flow has errors, which keep the entry point out.</param>
+/// <param name="GraphJson">The graph, for the entry point's metadata; null when the flow has errors (no entry point is made then).</param>
+internal sealed record FlowSummary(string MetadataName, string ClassName, string FullName, SourceSpot Where, bool HasErrors, string? GraphJson)
+{
+    public static FlowSummary Of(FlowModel flow) =>
+        new(flow.MetadataName, flow.ClassName, flow.FullName, flow.Where, flow.HasErrors, flow.HasErrors ? null : FlowEmitter.GraphJson(flow));
 }
