@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using Flow.Sdk.Runtime;
 
 namespace Flow.Sdk;
 

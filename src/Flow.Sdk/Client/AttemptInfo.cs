@@ -38,10 +38,10 @@ public sealed class AttemptInfo
     public StepError? Exception => Done?.Error is { } e ? new StepError(e.Type, e.Message, e.StackTrace) : null;
 
     /// <summary>Gets what the attempt printed on standard output, without timestamps.</summary>
-    public string Stdout => TaskInfo.ReadLog(_store, _dir, "stdout.log");
+    public string Stdout => TaskInfo.ReadLog(_store, Task.OutputDir(Number), stdout: true);
 
     /// <summary>Gets what the attempt printed on standard error, without timestamps.</summary>
-    public string Stderr => TaskInfo.ReadLog(_store, _dir, "stderr.log");
+    public string Stderr => TaskInfo.ReadLog(_store, Task.OutputDir(Number), stdout: false);
 
     /// <inheritdoc/>
     public override string ToString() => $"Attempt('{Task.Pathspec}', {Number})";

@@ -34,8 +34,8 @@ public sealed class CodeInfo
         foreach (var file in Manifest.Files.Where(f => f.Path.StartsWith("src/", StringComparison.Ordinal)))
         {
             var relative = file.Path["src/".Length..];
-            var target = fs.Path.GetFullPath(fs.Path.Combine(root, relative));
-            if (!target.StartsWith(root + fs.Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            var target = SafePath.Under(fs, root, relative);
+            if (target is null)
             {
                 throw new FlowException($"The snapshot {Hash[..12]} lists '{file.Path}', which points outside the folder; the datastore is damaged (run 'dotnet flow verify').", ExitCodes.Failure);
             }

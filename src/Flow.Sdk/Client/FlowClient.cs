@@ -40,15 +40,6 @@ public static class FlowClient
         }
     }
 
-    /// <summary>Inside a task: the client reads the run's own datastore, wherever it is.</summary>
-    internal static void UseStore(FlowDatastore store)
-    {
-        lock (s_gate)
-        {
-            s_store ??= store;
-        }
-    }
-
     internal static FlowDatastore Store
     {
         get
@@ -75,13 +66,8 @@ public static class FlowClient
     /// <returns>The run.</returns>
     public static RunInfo GetRun(string pathspec)
     {
-        ArgumentNullException.ThrowIfNull(pathspec);
-        var parts = pathspec.Split('/');
-        if (parts.Length != 2)
-        {
-            throw new FlowException($"'{pathspec}' is not a run pathspec; expected Flow/runId.");
-        }
-        return GetFlow(parts[0]).GetRun(parts[1]);
+        var spec = Pathspec.ParseFull(pathspec, 2);
+        return GetFlow(spec.Flow!).GetRun(spec.Run);
     }
 
     /// <summary>Gets a step from its pathspec, <c>Flow/runId/Step</c>.</summary>
@@ -89,8 +75,8 @@ public static class FlowClient
     /// <returns>The step.</returns>
     public static StepInfo GetStep(string pathspec)
     {
-        var parts = Split(pathspec, 3, "Flow/runId/Step");
-        return GetFlow(parts[0]).GetRun(parts[1])[parts[2]];
+        var spec = Pathspec.ParseFull(pathspec, 3);
+        return GetFlow(spec.Flow!).GetRun(spec.Run)[spec.Step!];
     }
 
     /// <summary>Gets a task from its pathspec, <c>Flow/runId/Step/taskId</c>.</summary>
@@ -98,8 +84,8 @@ public static class FlowClient
     /// <returns>The task.</returns>
     public static TaskInfo GetTask(string pathspec)
     {
-        var parts = Split(pathspec, 4, "Flow/runId/Step/taskId");
-        return GetFlow(parts[0]).GetRun(parts[1])[parts[2]][parts[3]];
+        var spec = Pathspec.ParseFull(pathspec, 4);
+        return GetFlow(spec.Flow!).GetRun(spec.Run)[spec.Step!][spec.Task!];
     }
 
     /// <summary>Gets every namespace the datastore's runs are in: each user's (<c>user:&lt;name&gt;</c>) and every user tag.</summary>
@@ -109,13 +95,6 @@ public static class FlowClient
         var store = Store;
         return [.. store.ListFlows().SelectMany(f => RunIndex.Read(store, f)).SelectMany(e => e.SystemTags.Where(t => t.StartsWith("user:", StringComparison.Ordinal)).Concat(e.Tags))
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
-    }
-
-    private static string[] Split(string pathspec, int count, string shape)
-    {
-        ArgumentNullException.ThrowIfNull(pathspec);
-        var parts = pathspec.Split('/');
-        return parts.Length == count && parts.All(p => p.Length > 0) ? parts : throw new FlowException($"'{pathspec}' is not a pathspec of the form {shape}.");
     }
 
     internal static IReadOnlyList<FlowInfo> Flows(FlowDatastore store) => [.. store.ListFlows().Select(f => new FlowInfo(store, f))];

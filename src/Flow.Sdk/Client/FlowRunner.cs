@@ -5,7 +5,6 @@ using System.IO.Abstractions;
 using System.Text;
 using System.Text.Json;
 using Flow.Sdk.Datastore;
-using Flow.Sdk.Runtime;
 
 namespace Flow.Sdk;
 
@@ -69,16 +68,18 @@ public sealed class FlowRunner
     /// <param name="parameters">Parameter values by property name (<c>TestSize</c>) or option name (<c>test-size</c>); lists and records as JSON.</param>
     /// <param name="cancellationToken">Stops the run (its processes are ended; the run is recorded as failed).</param>
     /// <returns>The run.</returns>
-    public Task<RunInfo> RunAsync(IReadOnlyDictionary<string, object?>? parameters = null, CancellationToken cancellationToken = default)
-    {
-        var args = new List<string>();
-        foreach (var (name, value) in parameters ?? new Dictionary<string, object?>())
+    public Task<RunInfo> RunAsync(IReadOnlyDictionary<string, object?>? parameters = null, CancellationToken cancellationToken = default) =>
+        ExecuteAsync("run", assembly =>
         {
-            args.Add("--" + OptionName(name));
-            args.Add(Text(value));
-        }
-        return ExecuteAsync("run", args, cancellationToken);
-    }
+            var graph = Graph(assembly);
+            var args = new List<string>();
+            foreach (var (name, value) in parameters ?? new Dictionary<string, object?>())
+            {
+                args.Add("--" + OptionName(graph, name));
+                args.Add(Text(value));
+            }
+            return args;
+        }, cancellationToken);
 
     /// <summary>Resumes the flow's newest run (or <paramref name="originRunId"/>'s) from its failure, or from <paramref name="step"/>.</summary>
     /// <param name="step">The step to run again from; default: the failed one.</param>
@@ -97,14 +98,15 @@ public sealed class FlowRunner
             args.Add("--origin-run-id");
             args.Add(originRunId);
         }
-        return ExecuteAsync("resume", args, cancellationToken);
+        return ExecuteAsync("resume", _ => args, cancellationToken);
     }
 
-    private async Task<RunInfo> ExecuteAsync(string verb, List<string> args, CancellationToken cancellationToken)
+    private async Task<RunInfo> ExecuteAsync(string verb, Func<string, List<string>> arguments, CancellationToken cancellationToken)
     {
         var output = Output ?? Console.Out;
         var projectDir = Path.GetDirectoryName(ProjectPath)!;
         var assembly = await BuildAsync(cancellationToken).ConfigureAwait(false);
+        var args = arguments(assembly);
         var fs = new FileSystem();
         var datastore = DatastoreLocator.Locate(fs, Datastore, projectDir);
         var runIdFile = Path.Combine(Path.GetTempPath(), "flow-runner-" + Guid.NewGuid().ToString("N"));
@@ -215,20 +217,30 @@ public sealed class FlowRunner
         return text.Split('\n').Last().Trim();
     }
 
-    /// <summary><c>TestSize</c> becomes <c>test-size</c>; <c>test-size</c> stays.</summary>
-    private static string OptionName(string name)
+    /// <summary>The flow's graph, from the code snapshot the build wrote beside the executable.</summary>
+    private Graph.FlowGraph Graph(string assembly)
     {
-        var text = new StringBuilder();
-        for (var i = 0; i < name.Length; i++)
+        var manifestPath = Path.Combine(Path.GetDirectoryName(assembly)!, SnapshotManifest.FolderName, SnapshotManifest.FileName);
+        SnapshotManifest manifest;
+        try
         {
-            if (char.IsUpper(name[i]) && i > 0 && name[i - 1] != '-')
-            {
-                text.Append('-');
-            }
-            text.Append(char.ToLowerInvariant(name[i]));
+            manifest = SnapshotManifest.Parse(File.ReadAllBytes(manifestPath));
         }
-        return text.ToString();
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException)
+        {
+            throw new FlowException($"The project {ProjectPath} built, but its code snapshot {manifestPath} cannot be read ({e.Message}); rebuild it.", ExitCodes.Failure);
+        }
+        return Sdk.Graph.FlowChoice.Choose(manifest.Graphs(), g => g.Name, Flow);
     }
+
+    /// <summary>
+    /// The option of a parameter given by property name (<c>TestSize</c>) or by option (<c>test-size</c>), as the
+    /// generator named it (<c>[Parameter("name")]</c> included): the flow's own graph says.
+    /// </summary>
+    private string OptionName(Graph.FlowGraph graph, string name) =>
+        graph.Parameters.FirstOrDefault(p => p.Name == name)?.Option
+        ?? graph.Parameters.FirstOrDefault(p => p.Option == name)?.Option
+        ?? throw new FlowException($"{graph.Name} has no parameter '{name}'; its parameters are {(graph.Parameters.Count == 0 ? "none" : string.Join(", ", graph.Parameters.Select(p => $"{p.Name} (--{p.Option})")))}.");
 
     private static string Text(object? value) => value switch
     {

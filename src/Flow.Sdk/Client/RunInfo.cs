@@ -5,7 +5,6 @@ namespace Flow.Sdk;
 /// <summary>One run of a flow: its state, tags, parameters and steps.</summary>
 public sealed class RunInfo
 {
-    private static readonly TimeSpan s_staleHeartbeat = TimeSpan.FromSeconds(30);
     private readonly FlowDatastore _store;
     private readonly RunIndexEntry? _entry;
     private RunRecord? _record;
@@ -43,66 +42,9 @@ public sealed class RunInfo
 
     /// <summary>
     /// Gets the run's state: <c>running</c>, <c>succeeded</c>, <c>failed</c>, or <c>failed</c> when its
-    /// processes died (its heartbeat stopped).
+    /// processes died (its orchestrator's heartbeat stopped or its process is gone).
     /// </summary>
-    public string Status
-    {
-        get
-        {
-            if (_entry?.EndStatus is { } ended)
-            {
-                return ended;
-            }
-            if (_store.ReadRunEnd(Flow, Id) is { } end)
-            {
-                return end.Status;
-            }
-            var heartbeat = _store.FileSystem.FileInfo.New(_store.RunHeartbeatPath(Flow, Id));
-            return heartbeat.Exists && DateTime.UtcNow - heartbeat.LastWriteTimeUtc < s_staleHeartbeat && !OrchestratorGone(heartbeat.FullName) ? "running" : "failed";
-        }
-    }
-
-    /// <summary>Whether the heartbeat names a process on this machine that no longer exists (killed before its beat went stale).</summary>
-    private bool OrchestratorGone(string path)
-    {
-        string text;
-        try
-        {
-            text = _store.FileSystem.File.ReadAllText(path);
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-        var at = text.IndexOf('@', StringComparison.Ordinal);
-        if (at <= 0 || text[(at + 1)..] != Environment.MachineName || !int.TryParse(text[..at], out var pid))
-        {
-            return false;
-        }
-        if (OperatingSystem.IsLinux())
-        {
-            // A killed process whose parent died too may stay a zombie (state Z) until something reaps it.
-            try
-            {
-                var stat = File.ReadAllText($"/proc/{pid}/stat");
-                var state = stat[(stat.LastIndexOf(')') + 2)..].FirstOrDefault();
-                return state is 'Z' or 'X';
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return true;
-            }
-        }
-        try
-        {
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return true;
-        }
-    }
+    public string Status => _store.RunStatus(Flow, Id, _entry?.EndStatus);
 
     /// <summary>Gets the user who started the run.</summary>
     public string User => _entry?.User ?? Record.User;
@@ -142,20 +84,18 @@ public sealed class RunInfo
         {
             throw new FlowException($"'{system}' is a system tag of run {Pathspec}; system tags cannot be removed.");
         }
-        var current = Tags;
-        var tags = current.Where(t => !remove.Contains(t, StringComparer.Ordinal)).ToList();
-        foreach (var tag in add.Where(t => !tags.Contains(t, StringComparer.Ordinal) && !SystemTags.Contains(t, StringComparer.Ordinal)))
+        // Read, changed and written under the flow's lock: concurrent changes from other processes all land.
+        _store.ChangeTags(Flow, Id, current =>
         {
-            tags.Add(tag);
-        }
-        if (tags.Count > TagRules.MaxTags)
-        {
-            throw new FlowException($"Run {Pathspec} would have {tags.Count} user tags; a run has at most {TagRules.MaxTags} (remove some first).");
-        }
-        if (!tags.SequenceEqual(current, StringComparer.Ordinal))
-        {
-            _store.WriteTags(Flow, Id, tags);
-        }
+            var tags = current.Where(t => !remove.Contains(t, StringComparer.Ordinal)).ToList();
+            foreach (var tag in add.Where(t => !tags.Contains(t, StringComparer.Ordinal) && !SystemTags.Contains(t, StringComparer.Ordinal)))
+            {
+                tags.Add(tag);
+            }
+            return tags.Count > TagRules.MaxTags
+                ? throw new FlowException($"Run {Pathspec} would have {tags.Count} user tags; a run has at most {TagRules.MaxTags} (remove some first).")
+                : tags;
+        });
     }
 
     /// <summary>Gets the names of the run's parameters.</summary>

@@ -1,10 +1,8 @@
-using System.Globalization;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using Flow.Sdk.Datastore;
 using Flow.Sdk.Hosting;
-using Flow.Sdk.Runtime;
 
 namespace Flow.Sdk;
 
@@ -53,12 +51,7 @@ public sealed class TaskInfo
     {
         get
         {
-            if (Latest.Done is { } done)
-            {
-                return done.Status;
-            }
-            var heartbeat = _store.FileSystem.FileInfo.New(_store.FileSystem.Path.Combine(AttemptDir(Attempt), "heartbeat"));
-            return heartbeat.Exists && DateTime.UtcNow - heartbeat.LastWriteTimeUtc < TimeSpan.FromSeconds(30) ? "running" : "died";
+            return _store.AttemptStatus(AttemptDir(Attempt), Latest.Done);
         }
     }
 
@@ -182,26 +175,58 @@ public sealed class TaskInfo
         return (T)value!;
     }
 
-    /// <summary>Gets the task's standard output (latest attempt), without timestamps.</summary>
-    public string Stdout => ReadLog("stdout.log");
+    /// <summary>Gets the task's standard output (latest attempt; a cloned task's is its origin's), without timestamps.</summary>
+    public string Stdout => ReadLog(_store, OutputDir(), stdout: true);
 
-    /// <summary>Gets the task's standard error (latest attempt), without timestamps.</summary>
-    public string Stderr => ReadLog("stderr.log");
+    /// <summary>Gets the task's standard error (latest attempt; a cloned task's is its origin's), without timestamps.</summary>
+    public string Stderr => ReadLog(_store, OutputDir(), stdout: false);
 
-    private string ReadLog(string file) => ReadLog(_store, AttemptDir(Attempt), file);
+    /// <summary>
+    /// Gets where the latest attempt's output is: its own folder, or for a task a resume cloned, the origin task's
+    /// (a clone printed nothing; its output is the origin's).
+    /// </summary>
+    internal string OutputDir() => OutputDir(Attempt);
 
-    internal static string ReadLog(FlowDatastore store, string attemptDir, string file)
+    /// <summary>Where an attempt's output is (following a clone to its origin).</summary>
+    internal string OutputDir(int attempt)
     {
-        var path = store.FileSystem.Path.Combine(attemptDir, file);
-        if (!store.FileSystem.File.Exists(path))
+        var dir = AttemptDir(attempt);
+        if (ClonedFromOf(attempt) is { } origin && origin.Split('/') is [var run, var step, var task]
+            && FlowDatastore.IsId(run) && FlowDatastore.IsIdentifier(step) && FlowDatastore.IsId(task))
         {
-            return string.Empty;
+            var attempts = _store.ListAttempts(Step.Run.Flow, run, step, task);
+            return _store.AttemptDir(Step.Run.Flow, run, step, task, attempts.Count == 0 ? 0 : attempts[^1]);
         }
-        var text = new StringBuilder();
-        foreach (var line in store.FileSystem.File.ReadAllLines(path))
+        return dir;
+    }
+
+    /// <summary>Gets the origin task (<c>run/Step/task</c>, in the run this one resumed) it was cloned from, or null when it ran.</summary>
+    public string? ClonedFrom => Latest.Done?.ClonedFrom;
+
+    private string? ClonedFromOf(int attempt) =>
+        attempt == Attempt ? Latest.Done?.ClonedFrom : _store.ReadAttemptDone(AttemptDir(attempt))?.ClonedFrom;
+
+    /// <summary>Opens the task's output (latest attempt by default) to read as it grows; see <see cref="TaskOutput"/>.</summary>
+    /// <param name="attempt">The attempt; default: the latest.</param>
+    /// <param name="stdout">Whether to include standard output.</param>
+    /// <param name="stderr">Whether to include standard error.</param>
+    /// <returns>The output reader.</returns>
+    public TaskOutput Output(int? attempt = null, bool stdout = true, bool stderr = true)
+    {
+        var number = attempt ?? Attempt;
+        if (attempt is not null && _store.ListAttempts(Step.Run.Flow, Step.Run.Id, Step.Name, Id) is var attempts && !attempts.Contains(number))
         {
-            var space = line.IndexOf(' ', StringComparison.Ordinal);
-            text.AppendLine(space > 0 && DateTime.TryParse(line[..space], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out _) ? line[(space + 1)..] : line);
+            throw new FlowException($"Task {Pathspec} has no attempt {number}; its latest is {Attempt}.");
+        }
+        return new TaskOutput(_store, this, number, stdout, stderr);
+    }
+
+    internal static string ReadLog(FlowDatastore store, string attemptDir, bool stdout)
+    {
+        var text = new StringBuilder();
+        foreach (var line in LogReader.ReadAll(store.FileSystem, attemptDir, stdout, stderr: !stdout))
+        {
+            text.AppendLine(line.Text);
         }
         return text.ToString();
     }

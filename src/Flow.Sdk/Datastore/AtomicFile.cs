@@ -28,17 +28,35 @@ internal static class AtomicFile
         }
     }
 
-    public static bool WriteBytes(IFileSystem fs, string tmpDir, string final, ReadOnlySpan<byte> bytes, bool overwrite)
+    /// <summary>
+    /// Writes <paramref name="bytes"/> to <paramref name="final"/> atomically. <paramref name="durable"/> flushes the
+    /// content to the disk before the rename, so after a power cut the file is either whole or absent.
+    /// </summary>
+    public static bool WriteBytes(IFileSystem fs, string tmpDir, string final, ReadOnlySpan<byte> bytes, bool overwrite, bool durable = false)
     {
         var temp = TempPath(fs, tmpDir);
-        using (var stream = fs.FileStream.New(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        try
         {
-            stream.Write(bytes);
+            using (var stream = fs.FileStream.New(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(bytes);
+                if (durable)
+                {
+                    FileSync.Data(stream);
+                }
+            }
+            return Publish(fs, temp, final, overwrite);
         }
-        return Publish(fs, temp, final, overwrite);
+        catch
+        {
+            try
+            {
+                fs.File.Delete(temp);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+            throw;
+        }
     }
-
-    public static bool WriteJson<T>(IFileSystem fs, string tmpDir, string final, T value, bool overwrite)
-        where T : IJsonRecord<T> =>
-        WriteBytes(fs, tmpDir, final, Json.Bytes(value), overwrite);
 }

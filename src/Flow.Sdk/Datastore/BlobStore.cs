@@ -38,17 +38,29 @@ internal sealed class BlobStore
     private readonly IFileSystem _fs;
     private readonly string _blobs;
     private readonly string _tmp;
+    private readonly Action _protect;
+    private readonly AsyncLocal<BlobBatch?> _batch = new();
 
-    public BlobStore(IFileSystem fs, string datastoreRoot)
+    /// <summary>Initializes a new instance of the <see cref="BlobStore"/> class.</summary>
+    /// <param name="fs">The file system.</param>
+    /// <param name="datastoreRoot">The <c>.flow</c> directory.</param>
+    /// <param name="protect">Takes the writer's lease before its first write (<see cref="FlowDatastore.Protect"/>).</param>
+    public BlobStore(IFileSystem fs, string datastoreRoot, Action? protect = null)
     {
         _fs = fs;
         _blobs = fs.Path.Combine(datastoreRoot, "blobs");
         _tmp = fs.Path.Combine(datastoreRoot, "tmp");
+        _protect = protect ?? (() => { });
     }
 
     internal IFileSystem FileSystem => _fs;
 
     internal string TempDirectory => _tmp;
+
+    internal BlobBatch? CurrentBatch => _batch.Value;
+
+    /// <summary>Takes the writer's lease (before a streamed write starts its temp file).</summary>
+    internal void Protect() => _protect();
 
     public static string Hash(ReadOnlySpan<byte> data) => Convert.ToHexStringLower(SHA256.HashData(data));
 
@@ -60,11 +72,32 @@ internal sealed class BlobStore
     public bool Exists(string sha) => _fs.File.Exists(PathOf(sha));
 
     /// <summary>
-    /// True when the blob exists; its modification time is then refreshed, so that <c>gc</c>, which never removes a
-    /// blob touched after it started, cannot remove a blob a task is about to reference.
+    /// Starts a batch: blobs stored until <see cref="BlobBatch.Commit"/> are written to temp files and made durable
+    /// together (one <c>syncfs</c> instead of one <c>fsync</c> each when there are many), then published. A task
+    /// stores all its artifacts and foreach items in one batch and commits it before its <c>done.json</c>.
+    /// </summary>
+    public BlobBatch BeginBatch()
+    {
+        var batch = new BlobBatch(this, _batch.Value);
+        _batch.Value = batch;
+        return batch;
+    }
+
+    internal void EndBatch(BlobBatch batch) => _batch.Value = batch.Outer;
+
+    /// <summary>
+    /// The writers' half of the gc protocol (docs/datastore.md, "Writers and gc"): true when the blob exists, after
+    /// refreshing its modification time under this process's lease, so that <c>gc</c> cannot collect it before the
+    /// record being written names it. False when it does not exist (or was collected meanwhile): the caller writes
+    /// it again, or, when it cannot (a resume clone), must not reference it.
     /// </summary>
     public bool Reuse(string sha)
     {
+        if (_batch.Value?.Holds(sha) == true)
+        {
+            return true; // stored in this batch, published with it
+        }
+        _protect();
         var path = PathOf(sha);
         if (!_fs.File.Exists(path))
         {
@@ -72,17 +105,19 @@ internal sealed class BlobStore
         }
         try
         {
+            // Refreshed after the lease began; a gc that moved it aside meanwhile puts it back when it sees the time.
             _fs.File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
-            return true;
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            return false; // collected in between: write it again
+            return false;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return true; // a read-only datastore still has the blob
+            // A read-only datastore still has the blob; nothing is written there, so nothing needs protecting.
+            return _fs.File.Exists(path);
         }
+        return true;
     }
 
     /// <summary>Stores <paramref name="data"/> unless a blob with its hash exists; returns the hash.</summary>
@@ -92,31 +127,79 @@ internal sealed class BlobStore
         var sha = Hash(data.Span);
         if (!Reuse(sha))
         {
-            var temp = AtomicFile.TempPath(_fs, _tmp);
-            try
+            WriteNew(sha, data.Length, output =>
             {
-                using (var output = _fs.FileStream.New(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+                var compress = ShouldCompress(data.Span);
+                WriteHeader(output, compress, data.Length);
+                if (compress)
                 {
-                    var compress = ShouldCompress(data.Span);
-                    WriteHeader(output, compress, data.Length);
-                    if (compress)
-                    {
-                        CompressChunks(data, output);
-                    }
-                    else
-                    {
-                        output.Write(data.Span);
-                    }
+                    CompressChunks(data, output);
                 }
-                AtomicFile.Publish(_fs, temp, PathOf(sha), overwrite: false);
-            }
-            catch
-            {
-                TryDelete(temp);
-                throw;
-            }
+                else
+                {
+                    WriteRaw(data.Span, output);
+                }
+            });
         }
         return sha;
+    }
+
+    /// <summary>
+    /// Writes a new blob: to a temp file, made durable (now, or with the batch), then published under its key. A
+    /// large blob's bytes are handed to the disk chunk by chunk as they are written, so making it durable at the end
+    /// waits only for the last chunk.
+    /// </summary>
+    internal void WriteNew(string sha, long length, Action<FileSystemStream> write)
+    {
+        _protect();
+        var temp = AtomicFile.TempPath(_fs, _tmp);
+        var batch = _batch.Value;
+        var large = length > ChunkSize;
+        try
+        {
+            using (var output = _fs.FileStream.New(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16))
+            {
+                write(output);
+                if (batch is null || large)
+                {
+                    FileSync.Data(output);
+                }
+            }
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+        if (batch is not null)
+        {
+            batch.Add(sha, temp, PathOf(sha), durable: large);
+            return;
+        }
+        Publish(sha, temp);
+        FileSync.Path(_fs, _fs.Path.GetDirectoryName(PathOf(sha))!);
+    }
+
+    /// <summary>Moves a durable temp file into place (an existing blob wins: equal content).</summary>
+    internal void Publish(string sha, string temp)
+    {
+        AtomicFile.Publish(_fs, temp, PathOf(sha), overwrite: false);
+    }
+
+    /// <summary>Raw bytes, handed to the disk every chunk so a large value is durable soon after its last write.</summary>
+    private static void WriteRaw(ReadOnlySpan<byte> data, FileSystemStream output)
+    {
+        for (var offset = 0; offset < data.Length; offset += ChunkSize)
+        {
+            var chunk = data.Slice(offset, Math.Min(ChunkSize, data.Length - offset));
+            var at = output.Position;
+            output.Write(chunk);
+            if (data.Length > ChunkSize)
+            {
+                output.Flush();
+                FileSync.StartWriteback(output, at, chunk.Length);
+            }
+        }
     }
 
     /// <summary>
@@ -180,41 +263,37 @@ internal sealed class BlobStore
                 return (sha, length);
             }
             input.Position = start;
-            var temp = AtomicFile.TempPath(_fs, _tmp);
-            try
+            WriteNew(sha, length, output =>
             {
-                using (var output = _fs.FileStream.New(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+                var first = input.ReadAtLeast(buffer.AsSpan(0, ChunkSize), ChunkSize, throwOnEndOfStream: false);
+                var compress = ShouldCompress(buffer.AsSpan(0, first));
+                WriteHeader(output, compress, length);
+                long copied = 0;
+                var read = first;
+                while (read > 0)
                 {
-                    var first = input.ReadAtLeast(buffer.AsSpan(0, ChunkSize), ChunkSize, throwOnEndOfStream: false);
-                    var compress = ShouldCompress(buffer.AsSpan(0, first));
-                    WriteHeader(output, compress, length);
-                    long copied = 0;
-                    var read = first;
-                    while (read > 0)
+                    var at = output.Position;
+                    if (compress)
                     {
-                        if (compress)
-                        {
-                            CompressChunks(buffer.AsMemory(0, read), output);
-                        }
-                        else
-                        {
-                            output.Write(buffer, 0, read);
-                        }
-                        copied += read;
-                        read = input.ReadAtLeast(buffer.AsSpan(0, ChunkSize), ChunkSize, throwOnEndOfStream: false);
+                        CompressChunks(buffer.AsMemory(0, read), output);
                     }
-                    if (copied != length)
+                    else
                     {
-                        throw new IOException("the content changed while it was being stored");
+                        output.Write(buffer, 0, read);
                     }
+                    if (length > ChunkSize)
+                    {
+                        output.Flush();
+                        FileSync.StartWriteback(output, at, output.Position - at);
+                    }
+                    copied += read;
+                    read = input.ReadAtLeast(buffer.AsSpan(0, ChunkSize), ChunkSize, throwOnEndOfStream: false);
                 }
-                AtomicFile.Publish(_fs, temp, PathOf(sha), overwrite: false);
-            }
-            catch
-            {
-                TryDelete(temp);
-                throw;
-            }
+                if (copied != length)
+                {
+                    throw new IOException("the content changed while it was being stored");
+                }
+            });
             return (sha, length);
         }
         finally
@@ -328,11 +407,20 @@ internal sealed class BlobStore
         Stream file;
         try
         {
-            file = _fs.FileStream.New(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            file = OpenFile(path);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new BlobCorruptException(sha, "the blob is missing");
+            // gc moves a blob aside for an instant before it decides; one it puts back is there again at once.
+            Thread.Sleep(100);
+            try
+            {
+                file = OpenFile(path);
+            }
+            catch (Exception again) when (again is FileNotFoundException or DirectoryNotFoundException)
+            {
+                throw new BlobCorruptException(sha, BlobCorruptException.MissingReason);
+            }
         }
         Span<byte> header = stackalloc byte[HeaderSize];
         long length = 0;
@@ -344,6 +432,8 @@ internal sealed class BlobStore
         }
         return (file, header[4] == CodecZstd, length);
     }
+
+    private Stream OpenFile(string path) => _fs.FileStream.New(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
 
     internal static void WriteHeader(Stream output, bool compressed, long length)
     {
@@ -429,9 +519,16 @@ internal sealed class BlobStore
                 {
                     Parallel.For(0, batch, i => lengths[i] = CompressChunk(data, first + i, buffers[i]));
                 }
+                var at = output.Position;
                 for (var i = 0; i < batch; i++)
                 {
                     output.Write(buffers[i], 0, lengths[i]);
+                }
+                if (chunks > 1 && output is FileSystemStream file)
+                {
+                    // Hand what was just written to the disk now; a large blob is then durable soon after its end.
+                    file.Flush();
+                    FileSync.StartWriteback(file, at, file.Position - at);
                 }
             }
         }
@@ -465,221 +562,4 @@ internal sealed class BlobStore
             // Left for gc, which removes old temp files.
         }
     }
-}
-
-/// <summary>
-/// A stream that stores what is written to it as one blob. Up to one chunk it stays in memory and is stored like
-/// any value (hash first); beyond that it goes to a temp file chunk by chunk, each chunk hashed on one core while it
-/// is compressed on another, and <see cref="Commit"/> publishes the file under its hash (or drops it when a blob
-/// with that hash exists). Disposing without committing leaves nothing behind.
-/// </summary>
-internal sealed class BlobWriter : Stream
-{
-    private readonly BlobStore _store;
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(BlobStore.ChunkSize);
-    private int _filled;
-    private long _length;
-    private Stream? _temp;
-    private string? _tempPath;
-    private bool _compress;
-    private bool _done;
-
-    internal BlobWriter(BlobStore store) => _store = store;
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => _length;
-
-    public override long Position { get => _length; set => throw new NotSupportedException(); }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override void Write(ReadOnlySpan<byte> buffer)
-    {
-        ObjectDisposedException.ThrowIf(_done, this);
-        while (!buffer.IsEmpty)
-        {
-            var n = Math.Min(buffer.Length, BlobStore.ChunkSize - _filled);
-            buffer[..n].CopyTo(_buffer.AsSpan(_filled));
-            _filled += n;
-            _length += n;
-            buffer = buffer[n..];
-            if (_filled == BlobStore.ChunkSize)
-            {
-                Spill();
-            }
-        }
-    }
-
-    public override void WriteByte(byte value) => Write([value]);
-
-    private void Spill()
-    {
-        var chunk = _buffer.AsMemory(0, _filled);
-        if (_temp is null)
-        {
-            _compress = BlobStore.ShouldCompress(chunk.Span);
-            _tempPath = AtomicFile.TempPath(_store.FileSystem, _store.TempDirectory);
-            _temp = _store.FileSystem.FileStream.New(_tempPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
-            BlobStore.WriteHeader(_temp, _compress, -1);
-        }
-        // Hash on one core while the chunk is compressed and written on this one.
-        var hashing = Task.Run(() => _hash.AppendData(chunk.Span));
-        try
-        {
-            if (_compress)
-            {
-                BlobStore.CompressChunks(chunk, _temp);
-            }
-            else
-            {
-                _temp.Write(chunk.Span);
-            }
-        }
-        finally
-        {
-            hashing.Wait();
-        }
-        _filled = 0;
-    }
-
-    /// <summary>Stores what was written and returns its hash and length.</summary>
-    public (string Sha, long Length) Commit()
-    {
-        ObjectDisposedException.ThrowIf(_done, this);
-        if (_temp is null)
-        {
-            var sha = _store.Put(_buffer.AsMemory(0, _filled));
-            Dispose();
-            return (sha, _length);
-        }
-        if (_filled > 0)
-        {
-            Spill();
-        }
-        var key = Convert.ToHexStringLower(_hash.GetHashAndReset());
-        BlobStore.PatchLength(_temp, _length);
-        _temp.Dispose();
-        _temp = null;
-        if (_store.Reuse(key))
-        {
-            _store.TryDelete(_tempPath!);
-        }
-        else
-        {
-            AtomicFile.Publish(_store.FileSystem, _tempPath!, _store.PathOf(key), overwrite: false);
-        }
-        _tempPath = null;
-        var length = _length;
-        Dispose();
-        return (key, length);
-    }
-
-    public override void Flush()
-    {
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing && !_done)
-        {
-            _done = true;
-            _temp?.Dispose();
-            if (_tempPath is not null)
-            {
-                _store.TryDelete(_tempPath);
-            }
-            _hash.Dispose();
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = [];
-        }
-        base.Dispose(disposing);
-    }
-}
-
-/// <summary>A read-only stream over a blob's content that checks its length and hash when the end is reached.</summary>
-internal sealed class VerifyingStream(Stream inner, string sha, long length) : Stream
-{
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    private long _read;
-    private bool _verified;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => length;
-
-    public override long Position { get => _read; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override int Read(Span<byte> buffer)
-    {
-        int read;
-        try
-        {
-            // At most 1 MiB at a time: zstd decodes a whole frame straight into a large buffer several times slower.
-            read = inner.Read(buffer[..Math.Min(buffer.Length, 1 << 20)]);
-        }
-        catch (Exception e) when (e is ZstdException or InvalidDataException or EndOfStreamException)
-        {
-            throw new BlobCorruptException(sha, "the compressed data is damaged or cut short: " + e.Message);
-        }
-        _hash.AppendData(buffer[..read]);
-        _read += read;
-        if (_read > length)
-        {
-            throw new BlobCorruptException(sha, "its content is longer than recorded");
-        }
-        if (read == 0 && buffer.Length > 0 && !_verified)
-        {
-            _verified = true;
-            if (_read != length || Convert.ToHexStringLower(_hash.GetHashAndReset()) != sha)
-            {
-                throw new BlobCorruptException(sha, "its content does not match its hash (truncated or modified)");
-            }
-        }
-        return read;
-    }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            inner.Dispose();
-            _hash.Dispose();
-        }
-        base.Dispose(disposing);
-    }
-}
-
-/// <summary>A blob that is missing or whose bytes do not match its hash.</summary>
-internal sealed class BlobCorruptException(string sha, string reason)
-    : Exception($"blob {(sha.Length > 12 ? sha[..12] : sha)} is damaged: {reason}")
-{
-    public string Sha { get; } = sha;
 }

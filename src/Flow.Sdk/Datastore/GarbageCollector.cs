@@ -12,13 +12,21 @@ internal sealed record RetentionRules(int? KeepLast = null, double? KeepDays = n
 }
 
 /// <summary>What a <c>gc</c> removes, and why each run goes.</summary>
+/// <param name="Runs">The runs to remove, with the reason.</param>
+/// <param name="KeptRuns">How many runs stay.</param>
+/// <param name="Blobs">The blobs to remove.</param>
+/// <param name="Other">Code folders, claims, dead leases and old temp files to remove.</param>
+/// <param name="Cutoff">Nothing modified after this is collected.</param>
+/// <param name="RunBytes">The bytes the removed runs' folders hold.</param>
+/// <param name="Blocking">Unreadable records that might name blobs: while there are any, no blob is collected.</param>
 internal sealed record GcPlan(
     IReadOnlyList<(string Flow, string Run, string Why)> Runs,
     int KeptRuns,
     IReadOnlyList<(string Sha, long Bytes)> Blobs,
     IReadOnlyList<(string Path, long Bytes)> Other,
     DateTime Cutoff,
-    long RunBytes)
+    long RunBytes,
+    IReadOnlyList<RecordProblem> Blocking)
 {
     public long FreedBytes => Blobs.Sum(b => b.Bytes) + Other.Sum(o => o.Bytes) + RunBytes;
 }
@@ -26,72 +34,100 @@ internal sealed record GcPlan(
 /// <summary>
 /// Collects what no kept run reaches: removed runs' records, then every blob that no remaining run references
 /// (parameters, artifacts of every attempt, foreach item lists, items and frames, code snapshots), code folders of
-/// snapshots no run uses, and temp files left by crashed writers.
+/// snapshots no run uses, claims of runs that never started, dead writer leases and old temp files.
 /// </summary>
 /// <remarks>
-/// Safe beside running flows (docs/datastore.md, "gc"): running runs are always kept; a writer refreshes the time
-/// of every blob it reuses (<see cref="BlobStore.Reuse"/>) and writes new ones with a fresh time, and gc never
-/// removes a blob modified after the cutoff — the oldest start of a running run, and never later than
-/// <see cref="Grace"/> before gc started — so a blob a task is about to reference survives even before the task's
-/// <c>done.json</c> names it. A blob is moved aside before it is deleted and put back if it was reused meanwhile.
+/// Safe beside writers by a written protocol (docs/datastore.md, "Writers and gc"): every writer holds a lease
+/// (<see cref="Lease"/>) and writes or touches each blob it will reference after taking it; gc reads the leases
+/// first and never collects a blob modified after the start of a live lease or of a running run (nor within the
+/// grace period), so a
+/// blob a writer is about to reference survives even before its record names it. A blob is moved aside before it
+/// is deleted and put back if a writer touched it in between. A record gc cannot read might name any blob: while
+/// one exists, gc collects no blob at all (runs are still removed), and says so.
 /// </remarks>
 internal sealed class GarbageCollector(FlowDatastore store)
 {
     /// <summary>Blobs and temp files younger than this are never collected (a writer may not have referenced them yet).</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromMinutes(15);
 
+    /// <summary>Leeway for clocks of different machines writing one datastore (a shared file system).</summary>
+    private static readonly TimeSpan s_clockSkew = TimeSpan.FromMinutes(1);
+
     public GcPlan Plan(RetentionRules rules, DateTime? now = null)
     {
         var fs = store.FileSystem;
         var started = now ?? DateTime.UtcNow;
+        var other = new List<(string Path, long Bytes)>();
+
+        // 1. Leases first: whatever a live writer touched after its lease began stays, whatever gc reads later.
         var cutoff = started - (rules.Grace ?? Grace);
+        var (live, dead) = Lease.Scan(fs, store.Root, own: store.LeasePath);
+        foreach (var leaseStart in live)
+        {
+            cutoff = Min(cutoff, leaseStart - s_clockSkew);
+        }
+        other.AddRange(dead.Select(d => (d, 0L)));
+
+        // 2. Runs: which go, which stay.
         var removed = new List<(string Flow, string Run, string Why)>();
-        var kept = 0;
-        var keptRuns = new List<(string Flow, string Run)>();
+        var keptRuns = new HashSet<(string Flow, string Run)>();
         var snapshots = new HashSet<string>(StringComparer.Ordinal);
         foreach (var flow in store.ListFlows())
         {
             var latestSuccessful = (string?)null;
-            var runs = store.ListRuns(flow);
-            for (var i = 0; i < runs.Count; i++)
+            var index = 0;
+            foreach (var run in store.ListRunFolders(flow))
             {
-                var run = new RunInfo(store, flow, runs[i]);
-                var record = store.ReadRun(flow, runs[i]);
-                var status = run.Status;
-                if (status == "running" && record is not null)
+                RunRecord? record;
+                try
                 {
-                    cutoff = Min(cutoff, record.StartedAt.UtcDateTime - TimeSpan.FromMinutes(1));
+                    record = store.ReadRun(flow, run);
                 }
-                var keep = Keeps(rules, flow, i, record, status, ref latestSuccessful, runs[i], started);
-                if (keep is null)
+                catch (FlowException)
                 {
-                    keptRuns.Add((flow, runs[i]));
-                    if (record is not null)
+                    keptRuns.Add((flow, run)); // damaged: nothing can be decided about it, so it stays
+                    continue;
+                }
+                if (record is null)
+                {
+                    var dir = store.RunDir(flow, run);
+                    if (store.ListSteps(flow, run).Count > 0)
                     {
-                        snapshots.Add(record.Snapshot);
+                        keptRuns.Add((flow, run)); // tasks without a run record: verify reports it; its blobs stay
                     }
-                    kept++;
+                    else if (fs.DirectoryInfo.New(dir).LastWriteTimeUtc < cutoff && !Heartbeat.IsAlive(fs, store.RunHeartbeatPath(flow, run)))
+                    {
+                        other.Add((dir, DirectorySize(dir))); // a claim of a run that never started
+                    }
+                    continue;
+                }
+                var status = store.RunStatus(flow, run);
+                if (status == RunStates.Running)
+                {
+                    // Also for writers that hold no lease (an older SDK writing the same datastore): whatever a
+                    // running run may have stored and not yet named is younger than its start.
+                    cutoff = Min(cutoff, record.StartedAt.UtcDateTime - s_clockSkew);
+                }
+                var why = Keeps(rules, flow, index++, record, status, ref latestSuccessful, run, started);
+                if (why is null)
+                {
+                    keptRuns.Add((flow, run));
+                    snapshots.Add(record.Snapshot);
                 }
                 else
                 {
-                    removed.Add((flow, runs[i], keep));
+                    removed.Add((flow, run, why));
                 }
             }
         }
 
-        var reachable = new HashSet<string>(StringComparer.Ordinal);
-        var inspector = new DatastoreInspector(store);
-        foreach (var (flow, run) in keptRuns)
-        {
-            foreach (var use in inspector.Uses(flow, run))
-            {
-                reachable.Add(use.Sha);
-            }
-        }
-
+        // 3. Blobs: reachable from every run that stays; unreadable records block collection.
+        var inventory = new DatastoreInspector(store).Take(include: (flow, run) => keptRuns.Contains((flow, run)));
+        var reachable = inventory.Uses.Select(u => u.Sha).ToHashSet(StringComparer.Ordinal);
+        var blocking = inventory.Problems.Where(p => p.MayReferenceBlobs).ToList();
         var blobs = new List<(string Sha, long Bytes)>();
         var blobRoot = fs.Path.Combine(store.Root, "blobs");
-        if (fs.Directory.Exists(blobRoot))
+        if (blocking.Count == 0 && fs.Directory.Exists(blobRoot))
         {
             foreach (var file in fs.Directory.EnumerateFiles(blobRoot, "*", SearchOption.AllDirectories))
             {
@@ -108,13 +144,16 @@ internal sealed class GarbageCollector(FlowDatastore store)
             }
         }
 
-        var other = new List<(string Path, long Bytes)>();
+        // 4. Derivable and left-over files.
         var code = fs.Path.Combine(store.Root, "code");
         if (fs.Directory.Exists(code))
         {
             foreach (var dir in fs.Directory.EnumerateDirectories(code))
             {
-                if (!snapshots.Contains(fs.Path.GetFileName(dir)) && fs.DirectoryInfo.New(dir).LastWriteTimeUtc < cutoff)
+                // A run reusing a materialized snapshot touches its .complete, so a starting run's folder stays.
+                var complete = fs.FileInfo.New(fs.Path.Combine(dir, ".complete"));
+                var touched = complete.Exists ? complete.LastWriteTimeUtc : fs.DirectoryInfo.New(dir).LastWriteTimeUtc;
+                if (!snapshots.Contains(fs.Path.GetFileName(dir)) && touched < cutoff)
                 {
                     other.Add((dir, DirectorySize(dir)));
                 }
@@ -122,39 +161,42 @@ internal sealed class GarbageCollector(FlowDatastore store)
         }
         if (fs.Directory.Exists(store.TmpDir))
         {
-            foreach (var file in fs.Directory.EnumerateFiles(store.TmpDir))
+            foreach (var entry in fs.Directory.EnumerateFileSystemEntries(store.TmpDir))
             {
-                var info = fs.FileInfo.New(file);
-                if (info.LastWriteTimeUtc < started - TimeSpan.FromDays(1))
+                var isDir = fs.Directory.Exists(entry);
+                var modified = isDir ? fs.DirectoryInfo.New(entry).LastWriteTimeUtc : fs.FileInfo.New(entry).LastWriteTimeUtc;
+                if (modified < started - TimeSpan.FromDays(1))
                 {
-                    other.Add((file, info.Length));
+                    other.Add((entry, isDir ? DirectorySize(entry) : fs.FileInfo.New(entry).Length));
                 }
             }
         }
-        foreach (var flow in store.ListFlows())
-        {
-            // A run id claimed by a run that never wrote its record (killed in its first milliseconds).
-            foreach (var dir in fs.Directory.EnumerateDirectories(store.FlowDir(flow)))
-            {
-                if (!fs.File.Exists(fs.Path.Combine(dir, "run.json")) && fs.DirectoryInfo.New(dir).LastWriteTimeUtc < cutoff && !dir.EndsWith(".index", StringComparison.Ordinal))
-                {
-                    other.Add((dir, DirectorySize(dir)));
-                }
-            }
-        }
-        return new GcPlan(removed, kept, blobs, other, cutoff, removed.Sum(r => DirectorySize(store.RunDir(r.Flow, r.Run))));
+        return new GcPlan(removed, keptRuns.Count, blobs, other, cutoff, removed.Sum(r => DirectorySize(store.RunDir(r.Flow, r.Run))), blocking);
     }
 
-    /// <summary>Removes what the plan names: runs first (each disappears at once), then blobs and the rest.</summary>
+    /// <summary>
+    /// Removes what the plan names: runs first (each disappears at once), then blobs and the rest; then rewrites the
+    /// run index of every flow that lost runs. <paramref name="removedRun"/> hears of each run once it is gone.
+    /// </summary>
     /// <returns>The bytes freed.</returns>
-    public long Execute(GcPlan plan)
+    public long Execute(GcPlan plan, Action<string, string, string>? removedRun = null)
     {
         var fs = store.FileSystem;
-        foreach (var (flow, run, _) in plan.Runs)
+        long freed = 0;
+        foreach (var (flow, run, why) in plan.Runs)
         {
-            RemoveDirectory(store.RunDir(flow, run));
+            var dir = store.RunDir(flow, run);
+            var bytes = DirectorySize(dir);
+            if (RemoveDirectory(dir))
+            {
+                freed += bytes;
+                removedRun?.Invoke(flow, run, why);
+            }
         }
-        var freed = plan.RunBytes;
+        foreach (var flow in plan.Runs.Select(r => r.Flow).Distinct(StringComparer.Ordinal))
+        {
+            RunIndex.Compact(store, flow);
+        }
         foreach (var (sha, bytes) in plan.Blobs)
         {
             var path = store.Blobs.PathOf(sha);
@@ -169,7 +211,7 @@ internal sealed class GarbageCollector(FlowDatastore store)
             }
             if (fs.File.GetLastWriteTimeUtc(aside) >= plan.Cutoff)
             {
-                // Reused by a writer between the plan and now: it goes back.
+                // Touched by a writer between the plan and now: it goes back.
                 AtomicFile.Publish(fs, aside, path, overwrite: false);
                 continue;
             }
@@ -178,7 +220,19 @@ internal sealed class GarbageCollector(FlowDatastore store)
         }
         foreach (var (path, bytes) in plan.Other)
         {
-            if (fs.Directory.Exists(path))
+            if (fs.Directory.Exists(path) && fs.File.Exists(fs.Path.Combine(path, ".complete")))
+            {
+                // A code folder: a run starting now may have touched it to execute from it. Aside, checked, back.
+                var aside = AtomicFile.TempPath(fs, store.TmpDir);
+                fs.Directory.Move(path, aside);
+                if (fs.File.GetLastWriteTimeUtc(fs.Path.Combine(aside, ".complete")) >= plan.Cutoff)
+                {
+                    fs.Directory.Move(aside, path);
+                    continue;
+                }
+                fs.Directory.Delete(aside, recursive: true);
+            }
+            else if (fs.Directory.Exists(path))
             {
                 RemoveDirectory(path);
             }
@@ -192,19 +246,19 @@ internal sealed class GarbageCollector(FlowDatastore store)
     }
 
     /// <summary>Null when the run is kept; otherwise why it goes.</summary>
-    private string? Keeps(RetentionRules rules, string flow, int index, RunRecord? record, string status, ref string? latestSuccessful, string run, DateTime now)
+    private string? Keeps(RetentionRules rules, string flow, int index, RunRecord record, string status, ref string? latestSuccessful, string run, DateTime now)
     {
         var firstSuccess = false;
-        if (status == "succeeded" && latestSuccessful is null)
+        if (status == RunStates.Succeeded && latestSuccessful is null)
         {
             latestSuccessful = run;
             firstSuccess = true;
         }
-        if (!rules.RemovesRuns || (rules.Flow is not null && rules.Flow != flow) || record is null)
+        if (!rules.RemovesRuns || (rules.Flow is not null && rules.Flow != flow))
         {
             return null;
         }
-        if (status == "running" || firstSuccess)
+        if (status == RunStates.Running || firstSuccess)
         {
             return null; // running, or the flow's latest successful run (what other flows and scripts load)
         }
@@ -226,18 +280,22 @@ internal sealed class GarbageCollector(FlowDatastore store)
     private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
 
     private long DirectorySize(string dir) =>
-        store.FileSystem.Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Sum(f => store.FileSystem.FileInfo.New(f).Length);
+        store.FileSystem.Directory.Exists(dir)
+            ? store.FileSystem.Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Sum(f => store.FileSystem.FileInfo.New(f).Length)
+            : 0;
 
     /// <summary>Renames the folder into <c>tmp/</c> first, so readers see it whole or not at all, then deletes it.</summary>
-    private void RemoveDirectory(string dir)
+    /// <returns>False when it was gone already.</returns>
+    private bool RemoveDirectory(string dir)
     {
         var fs = store.FileSystem;
         if (!fs.Directory.Exists(dir))
         {
-            return;
+            return false;
         }
         var aside = AtomicFile.TempPath(fs, store.TmpDir);
         fs.Directory.Move(dir, aside);
         fs.Directory.Delete(aside, recursive: true);
+        return true;
     }
 }

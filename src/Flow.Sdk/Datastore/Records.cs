@@ -138,7 +138,8 @@ internal sealed record RunRecord(
     IReadOnlyDictionary<string, ArtifactRef> Parameters,
     IReadOnlyList<string> SystemTags,
     string? OriginRunId = null,
-    IReadOnlyDictionary<string, string>? Files = null) : IJsonRecord<RunRecord>
+    IReadOnlyDictionary<string, string>? Files = null,
+    RunOptions? Options = null) : IJsonRecord<RunRecord>
 {
     public void Write(Utf8JsonWriter json)
     {
@@ -166,6 +167,11 @@ internal sealed record RunRecord(
             }
             json.WriteEndObject();
         }
+        if (Options is not null)
+        {
+            json.WritePropertyName("options");
+            Options.Write(json);
+        }
         json.WriteEndObject();
     }
 
@@ -182,7 +188,29 @@ internal sealed record RunRecord(
         json.OptionalText("originRunId"),
         json.TryGetProperty("files", out var files) && files.ValueKind == JsonValueKind.Object
             ? files.EnumerateObject().ToDictionary(f => f.Name, f => f.Value.GetString() ?? string.Empty, StringComparer.Ordinal)
-            : null);
+            : null,
+        json.TryGetProperty("options", out var options) && options.ValueKind == JsonValueKind.Object ? RunOptions.Read(options) : null);
+}
+
+/// <summary>The options a run was started with: tasks enforce the fan-out limit themselves, and resume keeps them.</summary>
+/// <param name="MaxWorkers">The most task processes at a time.</param>
+/// <param name="MaxNumSplits">The widest foreach allowed.</param>
+/// <param name="MaxLogMegabytes">The cap of each stored output stream of an attempt.</param>
+internal sealed record RunOptions(int MaxWorkers, int MaxNumSplits, int MaxLogMegabytes) : IJsonRecord<RunOptions>
+{
+    public void Write(Utf8JsonWriter json)
+    {
+        json.WriteStartObject();
+        json.WriteNumber("maxWorkers", MaxWorkers);
+        json.WriteNumber("maxNumSplits", MaxNumSplits);
+        json.WriteNumber("maxLogMegabytes", MaxLogMegabytes);
+        json.WriteEndObject();
+    }
+
+    public static RunOptions Read(JsonElement json) => new(
+        json.GetProperty("maxWorkers").GetInt32(),
+        json.GetProperty("maxNumSplits").GetInt32(),
+        json.GetProperty("maxLogMegabytes").GetInt32());
 }
 
 /// <summary><c>tags.json</c>: the run's user tags, the one mutable part of a run.</summary>

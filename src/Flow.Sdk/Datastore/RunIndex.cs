@@ -22,37 +22,81 @@ internal sealed record RunIndexEntry(string Id, DateTimeOffset StartedAt, string
 /// <remarks>
 /// The index is a cache, never the truth: it is read together with the list of run folders, so a run the index
 /// lacks (a crash between <c>run.json</c> and its line, an index deleted or from an older version) is read from its
-/// folder and its lines appended again, and a line whose folder is gone (removed by gc) is ignored. Lines are
-/// appended with one write each, well under the size the file system appends atomically.
+/// folder, and a line whose folder is gone (removed by gc) is ignored. Readers never write. Writers append under the
+/// flow's lock (<c>index.lock</c>), so lines of concurrent processes never overwrite or interleave; <c>gc</c> and a
+/// run that finds the index missing rewrite it whole from the run folders (<see cref="Compact"/>).
 /// </remarks>
 internal static class RunIndex
 {
     public const string FileName = "index.jsonl";
+    public const string LockName = "index.lock";
 
-    public static void AppendStart(FlowDatastore store, RunRecord run) =>
-        Append(store, run.Flow, json =>
+    /// <summary>Takes the flow's metadata lock: index appends, tag changes and compaction hold it.</summary>
+    public static FileLock Lock(FlowDatastore store, string flow)
+    {
+        var dir = store.FlowDir(flow);
+        store.FileSystem.Directory.CreateDirectory(dir);
+        return FileLock.Acquire(store.FileSystem, store.FileSystem.Path.Combine(dir, LockName));
+    }
+
+    /// <summary>Appends a run's start line; a flow whose index is missing while it has other runs gets it rebuilt first.</summary>
+    public static void AppendStart(FlowDatastore store, RunRecord run)
+    {
+        try
         {
-            json.WriteString("run", run.RunId);
-            json.WriteString("startedAt", run.StartedAt);
-            json.WriteString("user", run.User);
-            WriteArray(json, "systemTags", run.SystemTags);
-        });
-
-    public static void AppendEnd(FlowDatastore store, string flow, string runId, string status) =>
-        Append(store, flow, json =>
+            using (Lock(store, run.Flow))
+            {
+                var fs = store.FileSystem;
+                if (!fs.File.Exists(fs.Path.Combine(store.FlowDir(run.Flow), FileName)) && store.ListRunFolders(run.Flow).Count > 1)
+                {
+                    CompactLocked(store, run.Flow); // it includes this run, whose run.json exists
+                    return;
+                }
+                AppendLocked(store, run.Flow, StartLine(run));
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FlowException)
         {
-            json.WriteString("run", runId);
-            json.WriteString("end", status);
-        });
+            // The index is a cache: readers read a run it lacks from its folder.
+        }
+    }
 
-    public static void AppendTags(FlowDatastore store, string flow, string runId, IReadOnlyList<string> tags) =>
-        Append(store, flow, json =>
+    private static Action<Utf8JsonWriter> StartLine(RunRecord run) => json =>
+    {
+        json.WriteString("run", run.RunId);
+        json.WriteString("startedAt", run.StartedAt);
+        json.WriteString("user", run.User);
+        WriteArray(json, "systemTags", run.SystemTags);
+    };
+
+    public static void AppendEnd(FlowDatastore store, string flow, string runId, string status)
+    {
+        try
+        {
+            using (Lock(store, flow))
+            {
+                AppendLocked(store, flow, json =>
+                {
+                    json.WriteString("run", runId);
+                    json.WriteString("end", status);
+                });
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FlowException)
+        {
+            // The index is a cache: a reader asks the run's folder for its end.
+        }
+    }
+
+    /// <summary>Appends a tags line; the caller holds the flow's lock (<see cref="FlowDatastore.ChangeTags"/>).</summary>
+    public static void AppendTagsLocked(FlowDatastore store, string flow, string runId, IReadOnlyList<string> tags) =>
+        AppendLocked(store, flow, json =>
         {
             json.WriteString("run", runId);
             WriteArray(json, "tags", tags);
         });
 
-    /// <summary>Every run of the flow that has a <c>run.json</c>, newest first; runs the index lacks are added to it.</summary>
+    /// <summary>Every run of the flow that has a readable <c>run.json</c>, newest first; runs the index lacks are read from their folders.</summary>
     public static IReadOnlyList<RunIndexEntry> Read(FlowDatastore store, string flow)
     {
         var fs = store.FileSystem;
@@ -70,7 +114,7 @@ internal static class RunIndex
             {
                 entries.Add(new RunIndexEntry(id, start.At, start.User, start.SystemTags, entry.Tags ?? [], entry.End));
             }
-            else if (FlowDatastore.IsId(id) && Rebuild(store, flow, id) is { } rebuilt)
+            else if (FlowDatastore.IsId(id) && FromFolder(store, flow, id) is { } rebuilt)
             {
                 entries.Add(rebuilt);
             }
@@ -185,34 +229,56 @@ internal static class RunIndex
         return items;
     }
 
-    /// <summary>Reads a run the index lacks from its folder and appends its lines; null when it has no <c>run.json</c> yet.</summary>
-    private static RunIndexEntry? Rebuild(FlowDatastore store, string flow, string id)
+    /// <summary>Reads a run the index lacks from its folder; null when it has no readable <c>run.json</c> (verify reports a damaged one).</summary>
+    private static RunIndexEntry? FromFolder(FlowDatastore store, string flow, string id)
     {
-        RunRecord? run;
         try
         {
-            run = store.ReadRun(flow, id);
+            if (store.ReadRun(flow, id) is not { } run)
+            {
+                return null;
+            }
+            var tags = store.ReadTags(flow, id);
+            return new RunIndexEntry(id, run.StartedAt, run.User, run.SystemTags, tags, store.ReadRunEnd(flow, id)?.Status);
         }
         catch (FlowException)
         {
-            return null; // a damaged run.json: verify reports it
-        }
-        if (run is null)
-        {
             return null;
         }
-        var tags = store.ReadTags(flow, id);
-        var end = store.ReadRunEnd(flow, id);
-        AppendStart(store, run);
-        if (tags.Count > 0)
+    }
+
+    /// <summary>
+    /// Rewrites the index whole from the run folders (the truth): drops lines of removed runs, torn lines and
+    /// superseded tag lines, and adds runs it lacks. Under the flow's lock; the new index replaces the old atomically.
+    /// </summary>
+    public static void Compact(FlowDatastore store, string flow)
+    {
+        using (Lock(store, flow))
         {
-            AppendTags(store, flow, id, tags);
+            CompactLocked(store, flow);
         }
-        if (end is not null)
+    }
+
+    private static void CompactLocked(FlowDatastore store, string flow)
+    {
+        using var buffer = new MemoryStream();
+        foreach (var id in store.ListRunFolders(flow).Reverse())
         {
-            AppendEnd(store, flow, id, end.Status);
+            if (FromFolder(store, flow, id) is not { } entry || store.ReadRun(flow, id) is not { } run)
+            {
+                continue;
+            }
+            WriteLine(buffer, StartLine(run));
+            if (entry.Tags.Count > 0)
+            {
+                WriteLine(buffer, json => { json.WriteString("run", id); WriteArray(json, "tags", entry.Tags); });
+            }
+            if (entry.EndStatus is { } end)
+            {
+                WriteLine(buffer, json => { json.WriteString("run", id); json.WriteString("end", end); });
+            }
         }
-        return new RunIndexEntry(id, run.StartedAt, run.User, run.SystemTags, tags, end?.Status);
+        AtomicFile.WriteBytes(store.FileSystem, store.TmpDir, store.FileSystem.Path.Combine(store.FlowDir(flow), FileName), buffer.ToArray(), overwrite: true, durable: true);
     }
 
     private static void WriteArray(Utf8JsonWriter json, string name, IReadOnlyList<string> items)
@@ -225,11 +291,8 @@ internal static class RunIndex
         json.WriteEndArray();
     }
 
-    private static void Append(FlowDatastore store, string flow, Action<Utf8JsonWriter> write)
+    private static void WriteLine(MemoryStream buffer, Action<Utf8JsonWriter> write)
     {
-        using var buffer = new MemoryStream();
-        // A newline first as well: a line torn by a crash never swallows the next one.
-        buffer.WriteByte((byte)'\n');
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
@@ -237,15 +300,17 @@ internal static class RunIndex
             json.WriteEndObject();
         }
         buffer.WriteByte((byte)'\n');
-        try
-        {
-            var fs = store.FileSystem;
-            using var file = fs.FileStream.New(fs.Path.Combine(store.FlowDir(flow), FileName), FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
-            file.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // The index is a cache: a reader rebuilds what is missing from the run folders.
-        }
+    }
+
+    /// <summary>Appends one line; the caller holds the flow's lock, so no other writer is between the seek and the write.</summary>
+    private static void AppendLocked(FlowDatastore store, string flow, Action<Utf8JsonWriter> write)
+    {
+        using var buffer = new MemoryStream();
+        // A newline first as well: a line torn by a crash never swallows the next one.
+        buffer.WriteByte((byte)'\n');
+        WriteLine(buffer, write);
+        var fs = store.FileSystem;
+        using var file = fs.FileStream.New(fs.Path.Combine(store.FlowDir(flow), FileName), FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+        file.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 }

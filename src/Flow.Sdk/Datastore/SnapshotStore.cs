@@ -69,12 +69,14 @@ internal sealed class SnapshotStore(FlowDatastore store)
         {
             throw new FlowException($"The code snapshot manifest {manifestPath} is unreadable ({e.Message}); rebuild the project.", ExitCodes.Failure, e);
         }
-        if (store.Blobs.Exists(hash))
+        // Every file is touched (or stored) before the run that names the snapshot is written: gc protocol.
+        var manifestThere = store.Blobs.Reuse(hash);
+        var missing = manifest.Files.Where(f => !store.Blobs.Reuse(f.Sha)).ToDictionary(f => f.Path, StringComparer.Ordinal);
+        if (manifestThere && missing.Count == 0)
         {
             return (hash, manifest);
         }
-
-        var missing = manifest.Files.Where(f => !store.Blobs.Exists(f.Sha)).ToDictionary(f => f.Path, StringComparer.Ordinal);
+        using var batch = store.Blobs.BeginBatch();
         if (missing.Count > 0)
         {
             var archive = _fs.Path.Combine(snapshotDir, hash + ".tar");
@@ -103,6 +105,8 @@ internal sealed class SnapshotStore(FlowDatastore store)
                 throw new FlowException($"The code snapshot {archive} lacks {missing.Keys.First()}; rebuild the project.", ExitCodes.Failure);
             }
         }
+        // The manifest last, after its files are durable: a present manifest blob means a complete import.
+        batch.Commit();
         store.Blobs.Put(manifestBytes);
         return (hash, manifest);
     }
@@ -116,14 +120,25 @@ internal sealed class SnapshotStore(FlowDatastore store)
     public string Materialize(string hash, SnapshotManifest manifest)
     {
         var dir = CodeDir(hash);
-        if (_fs.File.Exists(_fs.Path.Combine(dir, ".complete")))
+        var complete = _fs.Path.Combine(dir, ".complete");
+        if (_fs.File.Exists(complete))
         {
-            return dir;
+            try
+            {
+                // gc keeps a code folder touched after its cutoff: this run is about to execute from it.
+                _fs.File.SetLastWriteTimeUtc(complete, DateTime.UtcNow);
+                return dir;
+            }
+            catch (FileNotFoundException)
+            {
+                // Collected in between: materialize it again.
+            }
         }
         var temp = _fs.Path.Combine(store.TmpDir, "code-" + Guid.NewGuid().ToString("N"));
         foreach (var file in manifest.Files.Where(f => f.Path.StartsWith("bin/", StringComparison.Ordinal)))
         {
-            var target = _fs.Path.Combine(temp, file.Path["bin/".Length..]);
+            var target = SafePath.Under(_fs, temp, file.Path["bin/".Length..])
+                ?? throw new FlowException($"The code snapshot {hash[..12]} lists '{file.Path}', which points outside its folder; the datastore is damaged (run 'dotnet flow verify').", ExitCodes.Failure);
             _fs.Directory.CreateDirectory(_fs.Path.GetDirectoryName(target)!);
             _fs.File.WriteAllBytes(target, store.Blobs.Get(file.Sha));
         }

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.IO.Abstractions;
+using System.Runtime.InteropServices;
 using Flow.Sdk.Datastore;
 using Flow.Sdk.Graph;
 using Flow.Sdk.Runtime;
@@ -48,7 +49,7 @@ public static class FlowHost
         var rest = args.Skip(1).ToArray();
         return command switch
         {
-            WorkerProtocol.WorkerCommand => WorkerLoop.RunAsync(new TaskRunner(fs, byName)),
+            WorkerProtocol.WorkerCommand => WorkerLoop.RunAsync(new TaskRunner(fs, byName, ownsProcess: true)),
             "run" => RunAsync(rest, flows, fs),
             "resume" => ResumeAsync(rest, flows, fs),
             "show" => Task.FromResult(Show(rest, flows)),
@@ -73,28 +74,7 @@ public static class FlowHost
         return ExitCodes.Success;
     }
 
-    internal static FlowDefinition ChooseFlow(IReadOnlyList<FlowDefinition> flows, string? name) => Choose(flows, f => f.Name, name);
-
-    /// <summary>
-    /// The flow named by <c>--flow</c> (matched exactly, else without regard to case), or the project's only flow;
-    /// shared by the flow executable and the tool so that both answer alike.
-    /// </summary>
-    internal static T Choose<T>(IReadOnlyList<T> flows, Func<T, string> nameOf, string? name)
-    {
-        var names = string.Join(", ", flows.Select(nameOf));
-        if (name is not null)
-        {
-            return flows.FirstOrDefault(f => nameOf(f) == name)
-                ?? flows.FirstOrDefault(f => string.Equals(nameOf(f), name, StringComparison.OrdinalIgnoreCase))
-                ?? throw new FlowException($"No flow named {name} in this project; its flows are {names}.");
-        }
-        return flows.Count switch
-        {
-            1 => flows[0],
-            0 => throw new FlowException("This project defines no flow: add a partial class deriving from FlowSpec with [Step] methods."),
-            _ => throw new FlowException($"This project has several flows ({names}); choose one with --flow NAME."),
-        };
-    }
+    internal static FlowDefinition ChooseFlow(IReadOnlyList<FlowDefinition> flows, string? name) => FlowChoice.Choose(flows, f => f.Name, name);
 
     private static int Show(string[] args, FlowDefinition[] flows)
     {
@@ -125,11 +105,11 @@ public static class FlowHost
         }
         var limits = Limits(options);
         var values = ParameterBinder.Resolve(flow, options.Others);
-        return await ExecuteAsync(flow, options, limits, fs, watch, store =>
+        return await RunSession.ExecuteAsync(fs, flow, Settings(fs, options, limits), watch, store =>
         {
             try
             {
-                return (ParameterBinder.Store(store, flow, values), ParameterBinder.IncludedFiles(values), null);
+                return new RunInputs(ParameterBinder.Store(store, flow, values), ParameterBinder.IncludedFiles(values), null);
             }
             catch (Exception e) when (e is NotSupportedException or System.Text.Json.JsonException or InvalidOperationException)
             {
@@ -185,12 +165,19 @@ public static class FlowHost
         {
             throw new FlowException($"Flow {flow.Name} has no run {originId} in {root}; 'dotnet flow resume' without --origin-run-id takes the newest.");
         }
-        var client = FlowClient.GetFlow(store, flow.Name).GetRun(originId);
-        if (client.Status == "running")
+        if (store.RunStatus(flow.Name, originId) == RunStates.Running)
         {
             throw new FlowException($"Run {originId} of {flow.Name} is still running; resume it once it has ended (or its processes have died).");
         }
-        var plan = ResumePlan.Build(store, flow.Graph, originId, fromStep);
+        ResumePlan plan;
+        try
+        {
+            plan = ResumePlan.Build(store, flow.Graph, originId, fromStep);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            throw new FlowException($"Flow {flow.Name} has no run {originId} in {root} any more (gc removed it while resume read it); resume another run.");
+        }
         if (options.Has("plan"))
         {
             Console.Write(plan.Describe(flow.Name));
@@ -207,8 +194,28 @@ public static class FlowHost
         {
             Console.WriteLine($"  ... and {why.Count - 20} more (see resume --plan)");
         }
-        return await ExecuteAsync(flow, options, limits, fs, watch, _ => (new Dictionary<string, ArtifactRef>(origin.Parameters), origin.Files, plan));
+        return await RunSession.ExecuteAsync(fs, flow, Settings(fs, options, limits), watch, _ =>
+        {
+            // The origin's parameter blobs are referenced again: touched first (gc protocol), and one set aside by
+            // verify --repair or collected cannot be resumed from.
+            foreach (var (name, reference) in origin.Parameters)
+            {
+                if (!store.Blobs.Reuse(reference.Sha))
+                {
+                    throw new FlowException($"Parameter {name} of run {originId} is no longer in the datastore (removed by gc or set aside by verify --repair); start a new run with dotnet flow run.", ExitCodes.Failure);
+                }
+            }
+            return new RunInputs(new Dictionary<string, ArtifactRef>(origin.Parameters), origin.Files, plan);
+        });
     }
+
+    private static RunSettings Settings(IFileSystem fs, CommandLine options, (int MaxWorkers, int MaxNumSplits, int MaxLogMegabytes, IReadOnlyList<string> Tags, int? DefaultRetry) limits) => new(
+        DatastoreLocator.Locate(fs, options.Value("datastore"), fs.Directory.GetCurrentDirectory()),
+        Path.Combine(AppContext.BaseDirectory, SnapshotManifest.FolderName),
+        new RunOptions(limits.MaxWorkers, limits.MaxNumSplits, limits.MaxLogMegabytes),
+        limits.Tags,
+        limits.DefaultRetry,
+        options.Value("run-id-file") is { Length: > 0 } file ? Path.GetFullPath(file) : options.Value("run-id-file") is "" ? throw new FlowException("--run-id-file needs a file name.") : null);
 
     private static (int MaxWorkers, int MaxNumSplits, int MaxLogMegabytes, IReadOnlyList<string> Tags, int? DefaultRetry) Limits(CommandLine options)
     {
@@ -246,115 +253,6 @@ public static class FlowHost
         return (maxWorkers, maxNumSplits, maxLogMegabytes, tags, defaultRetry);
     }
 
-    /// <summary>Creates the run and runs it: everything that can still be refused is checked before the run exists.</summary>
-    private static async Task<int> ExecuteAsync(
-        FlowDefinition flow,
-        CommandLine options,
-        (int MaxWorkers, int MaxNumSplits, int MaxLogMegabytes, IReadOnlyList<string> Tags, int? DefaultRetry) limits,
-        IFileSystem fs,
-        Stopwatch watch,
-        Func<FlowDatastore, (Dictionary<string, ArtifactRef> Parameters, IReadOnlyDictionary<string, string>? Files, ResumePlan? Plan)> inputs)
-    {
-        var (maxWorkers, maxNumSplits, maxLogMegabytes, tags, defaultRetry) = limits;
-        var root = DatastoreLocator.Locate(fs, options.Value("datastore"), fs.Directory.GetCurrentDirectory());
-        var store = FlowDatastore.Open(fs, root, create: true);
-        var snapshots = new SnapshotStore(store);
-        var (hash, manifest) = snapshots.Import(Path.Combine(AppContext.BaseDirectory, SnapshotManifest.FolderName));
-        if (!manifest.Graphs().Any(g => g.Name == flow.Name))
-        {
-            throw new FlowException($"The code snapshot next to this executable has no flow {flow.Name}; rebuild the project.", ExitCodes.Failure);
-        }
-        var codeDir = snapshots.Materialize(hash, manifest);
-
-        // Everything that can still be refused is checked before the run exists.
-        var (parameters, files, plan) = inputs(store);
-        var runIdFile = options.Value("run-id-file") is { } file ? Path.GetFullPath(file) : null;
-        if (runIdFile is not null && !Directory.Exists(Path.GetDirectoryName(runIdFile)))
-        {
-            throw new FlowException($"--run-id-file {runIdFile}: its folder does not exist.");
-        }
-
-        var runId = store.CreateRun(flow.Name, DateTimeOffset.UtcNow);
-        var heartbeatPath = store.RunHeartbeatPath(flow.Name, runId);
-        TryTouch(heartbeatPath);
-        var orchestrator = new Orchestrator(fs, store, flow.Graph, runId, Path.Combine(codeDir, manifest.Assembly), maxWorkers, maxNumSplits, maxLogMegabytes * 1024L * 1024L, plan, defaultRetry);
-        try
-        {
-            orchestrator.Prestart();
-            store.WriteRun(new RunRecord(
-                flow.Name,
-                runId,
-                DateTimeOffset.UtcNow,
-                SdkInfo.User,
-                hash,
-                SdkInfo.Version,
-                fs.Directory.GetCurrentDirectory(),
-                parameters,
-                [$"user:{SdkInfo.User}", "runtime:local", $"sdk_version:{SdkInfo.Version}"],
-                plan?.OriginRunId,
-                files));
-            store.WriteTags(flow.Name, runId, tags);
-            if (runIdFile is not null)
-            {
-                File.WriteAllText(runIdFile, runId);
-            }
-            Console.WriteLine($"Run {runId} of {flow.Name} started (code snapshot {hash[..12]}).");
-
-            using var cancel = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) =>
-            {
-                e.Cancel = true;
-                cancel.Cancel();
-            };
-            Console.CancelKeyPress += onCancel;
-            using var heartbeat = new Timer(_ => TryTouch(heartbeatPath), null, TimeSpan.Zero, TimeSpan.FromSeconds(5));
-            string? failure;
-            try
-            {
-                failure = await orchestrator.RunAsync(cancel.Token);
-            }
-            finally
-            {
-                Console.CancelKeyPress -= onCancel;
-            }
-            store.WriteRunEnd(flow.Name, runId, new RunEndRecord(failure is null ? "succeeded" : "failed", DateTimeOffset.UtcNow, failure));
-            if (failure is null)
-            {
-                Console.WriteLine($"Run {runId} of {flow.Name} succeeded in {watch.Elapsed.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)} s.");
-                return ExitCodes.Success;
-            }
-            Console.Error.WriteLine($"Run {runId} of {flow.Name} failed: {failure.TrimEnd('.')}.");
-            if (orchestrator.FailedError?.StackTrace is { } trace)
-            {
-                // The console ends with the user's stack trace of the failure, however much other output came after it.
-                Console.Error.WriteLine(trace);
-            }
-            return ExitCodes.Failure;
-        }
-        catch (Exception e) when (store.ReadRunEnd(flow.Name, runId) is null)
-        {
-            // Whatever stopped the orchestrator, the run is recorded as failed, never left looking alive.
-            store.WriteRunEnd(flow.Name, runId, new RunEndRecord("failed", DateTimeOffset.UtcNow, e.Message));
-            throw;
-        }
-        finally
-        {
-            orchestrator.StopWorkers();
-        }
-    }
-
-    private static void TryTouch(string path)
-    {
-        try
-        {
-            // The beat names the orchestrator's process, so a reader on this machine sees at once when it is gone.
-            File.WriteAllText(path, $"{Environment.ProcessId}@{Environment.MachineName}");
-        }
-        catch (IOException)
-        {
-        }
-    }
-
     private static async Task<int> StepAsync(string[] args, IFileSystem fs, Dictionary<string, FlowDefinition> flows)
     {
         var options = CommandLine.Parse(args, ["datastore", "flow", "run-id", "step", "task-id", "attempt", "input-paths", "split-index"], ["verbose", "help"]);
@@ -369,7 +267,21 @@ public static class FlowHost
             options.Int("attempt", 0),
             inputs,
             options.Value("split-index") is null ? null : options.Int("split-index", 0));
-        var done = await new TaskRunner(fs, flows).RunAsync(request);
-        return done.IsSuccess ? ExitCodes.Success : ExitCodes.Failure;
+        var runner = new TaskRunner(fs, flows, ownsProcess: true);
+        // A task run on its own (a cluster job) stops on SIGINT, SIGTERM (scancel) or SIGHUP, recorded as such.
+        var registrations = new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP }.Select(signal => PosixSignalRegistration.Create(signal, context =>
+        {
+            context.Cancel = true;
+            runner.Stop("Interrupted", $"the task was killed by {context.Signal}", ProcessSignals.ExitCode(ProcessSignals.Number(context.Signal)));
+        })).ToList();
+        try
+        {
+            var done = await runner.RunAsync(request);
+            return done.IsSuccess ? ExitCodes.Success : ExitCodes.Failure;
+        }
+        finally
+        {
+            registrations.ForEach(r => r.Dispose());
+        }
     }
 }

@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.IO.Abstractions;
-using System.Text;
+using Flow.Sdk.Datastore;
 
 namespace Flow.Sdk.Runtime;
 
 /// <summary>
-/// The stored stdout and stderr of one attempt: one line per line printed, prefixed with its UTC timestamp
-/// (<c>2026-11-27T07:09:33.123456Z text</c>), written as it arrives so a killed task keeps its log.
+/// The stored stdout and stderr of one attempt, in <see cref="LogFormat"/>, written as each line arrives so a killed
+/// task keeps its log.
 /// </summary>
 internal sealed class AttemptLog : IDisposable
 {
@@ -24,13 +24,13 @@ internal sealed class AttemptLog : IDisposable
     {
         _maxBytes = maxBytes;
         fs.Directory.CreateDirectory(attemptDir);
-        _stdout = fs.FileStream.New(fs.Path.Combine(attemptDir, "stdout.log"), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
-        _stderr = fs.FileStream.New(fs.Path.Combine(attemptDir, "stderr.log"), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+        _stdout = fs.FileStream.New(fs.Path.Combine(attemptDir, LogFormat.Stdout), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+        _stderr = fs.FileStream.New(fs.Path.Combine(attemptDir, LogFormat.Stderr), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
     }
 
     public void Write(bool isError, string line)
     {
-        var bytes = Encoding.UTF8.GetBytes(DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.ffffffZ", CultureInfo.InvariantCulture) + " " + line + "\n");
+        var bytes = LogFormat.Line(DateTime.UtcNow, line);
         lock (_gate)
         {
             var stream = isError ? _stderr : _stdout;
@@ -42,8 +42,7 @@ internal sealed class AttemptLog : IDisposable
             if (written + bytes.Length > _maxBytes)
             {
                 // Past the cap the log keeps one line that says so; the console still shows everything.
-                bytes = Encoding.UTF8.GetBytes(DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.ffffffZ", CultureInfo.InvariantCulture)
-                    + $" [log truncated: this stream reached --max-log-size {_maxBytes / (1024.0 * 1024.0):0.##} MB; later lines are not stored]\n");
+                bytes = LogFormat.Line(DateTime.UtcNow, string.Create(CultureInfo.InvariantCulture, $"[log truncated: this stream reached --max-log-size {_maxBytes / (1024.0 * 1024.0):0.##} MB; later lines are not stored]"));
                 written = _maxBytes + 1;
             }
             else

@@ -7,83 +7,81 @@ using Flow.Sdk.Hosting;
 
 namespace Flow.Sdk.Runtime;
 
-/// <summary>
-/// The replayable unit of work: everything a task needs is named here, so any process that can read the
-/// datastore can execute it from the snapshot (docs/task-contract.md).
-/// </summary>
-/// <param name="Datastore">The <c>.flow</c> directory.</param>
-/// <param name="Flow">The flow name.</param>
-/// <param name="RunId">The run.</param>
-/// <param name="Step">The step to execute.</param>
-/// <param name="TaskId">The task id, unique within the run.</param>
-/// <param name="Attempt">The attempt number, from 0.</param>
-/// <param name="InputPaths">The tasks whose outputs this task reads, as <c>run/Step/task</c>; none for Start.</param>
-/// <param name="SplitIndex">The branch or item index, for the first task of a branch of a split or foreach.</param>
-/// <param name="CatchFailure">This is the step's last attempt and it has <c>[Catch]</c>: an exception is caught.</param>
-/// <param name="Caught">An earlier attempt's process died or timed out and the step has <c>[Catch]</c>: do not run the
-/// step, record this failure as caught and continue.</param>
-internal sealed record TaskRequest(
-    string Datastore,
-    string Flow,
-    string RunId,
-    string Step,
-    string TaskId,
-    int Attempt,
-    IReadOnlyList<string> InputPaths,
-    int? SplitIndex = null,
-    bool CatchFailure = false,
-    ErrorRecord? Caught = null) : IJsonRecord<TaskRequest>
-{
-    public void Write(Utf8JsonWriter json)
-    {
-        json.WriteStartObject();
-        json.WriteString("datastore", Datastore);
-        json.WriteString("flow", Flow);
-        json.WriteString("runId", RunId);
-        json.WriteString("step", Step);
-        json.WriteString("taskId", TaskId);
-        json.WriteNumber("attempt", Attempt);
-        json.WriteTexts("inputPaths", InputPaths);
-        if (SplitIndex is { } index)
-        {
-            json.WriteNumber("splitIndex", index);
-        }
-        if (CatchFailure)
-        {
-            json.WriteBoolean("catchFailure", true);
-        }
-        if (Caught is not null)
-        {
-            json.WritePropertyName("caught");
-            Caught.Write(json);
-        }
-        json.WriteEndObject();
-    }
-
-    public static TaskRequest Read(JsonElement json) => new(
-        json.Text("datastore"),
-        json.Text("flow"),
-        json.Text("runId"),
-        json.Text("step"),
-        json.Text("taskId"),
-        json.GetProperty("attempt").GetInt32(),
-        json.Texts("inputPaths"),
-        json.TryGetProperty("splitIndex", out var index) && index.ValueKind == JsonValueKind.Number ? index.GetInt32() : null,
-        json.TryGetProperty("catchFailure", out var catchFailure) && catchFailure.ValueKind == JsonValueKind.True,
-        json.TryGetProperty("caught", out var caught) && caught.ValueKind == JsonValueKind.Object ? ErrorRecord.Read(caught) : null);
-}
-
 /// <summary>Executes one task attempt in the current process and finalizes it in the datastore.</summary>
 /// <remarks>
 /// A worker process keeps one runner for all its tasks, so what every task of a run reads alike (the datastore,
 /// the run record, small blobs such as parameters and foreach item lists) is read once per worker.
 /// </remarks>
-internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, FlowDefinition> flows)
+/// <param name="fs">The file system.</param>
+/// <param name="flows">The flows of this project, by name.</param>
+/// <param name="ownsProcess">Whether the runner may end its process (a worker, the <c>step</c> command): only then does
+/// it enforce <c>[Timeout]</c> itself and honour <see cref="Stop"/>; in-process callers (tests) never lose their process.</param>
+internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, FlowDefinition> flows, bool ownsProcess = false)
 {
-    private static readonly TimeSpan s_heartbeat = TimeSpan.FromSeconds(5);
+    /// <summary>The error type of an attempt stopped at its <c>[Timeout]</c>.</summary>
+    public const string TimeoutError = "Timeout";
+
+    /// <summary>The error type of an attempt that broke a run limit (<c>--max-num-splits</c>): retrying cannot help.</summary>
+    public const string LimitError = "LimitExceeded";
+
+    /// <summary>The exit code of a task process stopped at its <c>[Timeout]</c>, as <c>timeout(1)</c> uses.</summary>
+    public const int TimeoutExitCode = 124;
+
     private readonly Dictionary<string, FlowDatastore> _stores = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Flow, string RunId), RunRecord> _runs = [];
     private readonly BlobCache _cache = new();
+    private readonly Lock _gate = new();
+    private (FlowDatastore Store, string AttemptDir)? _current;
+
+    /// <summary>Gets a value indicating whether an attempt is running in this process now.</summary>
+    public bool IsRunning
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _current is not null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Ends this process because the attempt it runs cannot go on (its <c>[Timeout]</c>, a signal, its orchestrator
+    /// gone): the attempt is recorded as failed with <paramref name="message"/> (unless it finished meanwhile: the
+    /// first record wins), then the process and everything it started are killed. A step's code cannot be stopped
+    /// any other way.
+    /// </summary>
+    public void Stop(string type, string message, int exitCode)
+    {
+        if (!ownsProcess)
+        {
+            return;
+        }
+        lock (_gate)
+        {
+            if (_current is { } current)
+            {
+                Finish(current.Store, current.AttemptDir, Failed(new ErrorRecord(type, message, null)));
+                Console.Error.WriteLine($"flow: {message}");
+            }
+            foreach (var store in _stores.Values)
+            {
+                store.ReleaseLease();
+            }
+            Console.Out.Flush();
+            Console.Error.Flush();
+            Environment.ExitCode = exitCode;
+            try
+            {
+                // The step may have started processes of its own: they go too.
+                System.Diagnostics.Process.GetCurrentProcess().Kill(entireProcessTree: true);
+            }
+            finally
+            {
+                Environment.Exit(exitCode);
+            }
+        }
+    }
 
     /// <summary>Runs the task; never throws for a failure of the user's code (it is recorded and returned).</summary>
     public async Task<AttemptDoneRecord> RunAsync(TaskRequest request)
@@ -92,9 +90,12 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
         {
             store = FlowDatastore.Open(fs, request.Datastore, create: false);
             _stores[request.Datastore] = store;
+            // A step that reads other runs through FlowClient reads this run's datastore, wherever --datastore put it.
+            if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(DatastoreLocator.EnvironmentVariable)))
+            {
+                Environment.SetEnvironmentVariable(DatastoreLocator.EnvironmentVariable, store.Root);
+            }
         }
-        // A step that reads other runs through FlowClient reads this run's datastore, wherever --datastore put it.
-        FlowClient.UseStore(store);
         var run = ReadRun(store, request.Flow, request.RunId)
             ?? throw new FlowException($"No run {request.Flow}/{request.RunId} in {store.Root}; a task runs only inside a run that exists.");
         var attemptDir = store.AttemptDir(request.Flow, request.RunId, request.Step, request.TaskId, request.Attempt);
@@ -102,6 +103,10 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
         {
             // An attempt is immutable once finalized: running it again would change nothing a reader trusts.
             return finished;
+        }
+        lock (_gate)
+        {
+            _current = (store, attemptDir);
         }
         try
         {
@@ -112,6 +117,13 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
             // A damaged input or run record: the attempt is finalized as failed, never left half-written.
             await Console.Error.WriteLineAsync(e.Message);
             return Finish(store, attemptDir, Failed(new ErrorRecord("FlowError", e.Message, null)));
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _current = null;
+            }
         }
     }
 
@@ -136,8 +148,8 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
         {
             store.StartAttempt(attemptDir, new AttemptStartRecord(DateTimeOffset.UtcNow, request.InputPaths, Environment.ProcessId, request.SplitIndex));
         }
-        var heartbeatPath = fs.Path.Combine(attemptDir, "heartbeat");
-        using var heartbeat = new Timer(_ => Touch(heartbeatPath), null, TimeSpan.Zero, s_heartbeat);
+        var heartbeatPath = store.AttemptHeartbeatPath(attemptDir);
+        using var heartbeat = new Timer(_ => Heartbeat.Beat(fs, heartbeatPath), null, TimeSpan.Zero, Heartbeat.Interval);
 
         if (!flows.TryGetValue(request.Flow, out var definition))
         {
@@ -149,6 +161,12 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
             return Finish(store, attemptDir, Failed(new ErrorRecord("StepNotFound", $"Flow {request.Flow} has no step {request.Step}.", null)));
         }
 
+        // The task stops itself at its [Timeout], wherever it runs and whether or not its orchestrator is alive.
+        using var timeout = graphStep.TimeoutSeconds > 0 && ownsProcess
+            ? new Timer(_ => Stop(TimeoutError, $"the task ran longer than its [Timeout] of {graphStep.TimeoutSeconds} s and was stopped", TimeoutExitCode), null, TimeSpan.FromSeconds(graphStep.TimeoutSeconds), Timeout.InfiniteTimeSpan)
+            : null;
+        // Everything the task stores becomes durable together, before done.json names it (docs/datastore.md, "Durability").
+        using var blobs = store.Blobs.BeginBatch();
         var task = $"{request.Flow}/{request.RunId}/{graphStep.Name}/{request.TaskId}";
         var where = $"step {graphStep.Name}";
         var inputs = ReadInputs(store, request);
@@ -186,9 +204,14 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
                     error = CheckTransition(flow, graphStep);
                     if (error is null && graphStep.Kind == "foreach")
                     {
-                        fanOut = FanOut(store, definition, flow, graphStep);
+                        fanOut = FanOut(store, definition, flow, graphStep, run.Options?.MaxNumSplits ?? int.MaxValue);
                     }
                 }
+            }
+            catch (RunLimitException e)
+            {
+                error = new ErrorRecord(LimitError, e.Message, null);
+                await Console.Error.WriteLineAsync($"{where} failed: {e.Message}");
             }
             catch (Exception e)
             {
@@ -223,6 +246,7 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
                 await Console.Error.WriteLineAsync(e.Message);
             }
         }
+        blobs.Commit();
         var done = new AttemptDoneRecord(
             error is null ? AttemptDoneRecord.Succeeded : AttemptDoneRecord.Failed,
             DateTimeOffset.UtcNow,
@@ -330,7 +354,8 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
     }
 
     /// <summary>Stores each item of a foreach's collection as its own blob, and the list of them.</summary>
-    private static ForEachRecord FanOut(FlowDatastore store, FlowDefinition definition, FlowSpec flow, GraphStep step)
+    /// <remarks>A collection wider than <paramref name="maxNumSplits"/> is refused before a single item is stored.</remarks>
+    private static ForEachRecord FanOut(FlowDatastore store, FlowDefinition definition, FlowSpec flow, GraphStep step, int maxNumSplits)
     {
         if (!definition.ForEach.TryGetValue(step.Name, out var forEach))
         {
@@ -340,9 +365,17 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
         {
             throw new FlowException($"Step {step.Name} fans out over {forEach.Artifact}, which is null; assign a collection before Next(..., forEach: nameof({forEach.Artifact})).");
         }
+        if (collection is System.Collections.ICollection { Count: var count } && count > maxNumSplits)
+        {
+            throw new RunLimitException($"step {step.Name} fans out over {count} items of {forEach.Artifact}, more than --max-num-splits {maxNumSplits}; raise the limit with --max-num-splits {count}");
+        }
         var items = new List<(string, long, string)>();
         foreach (var item in collection)
         {
+            if (items.Count == maxNumSplits)
+            {
+                throw new RunLimitException($"step {step.Name} fans out over more than {maxNumSplits} items of {forEach.Artifact} (--max-num-splits {maxNumSplits}); raise the limit with --max-num-splits");
+            }
             ArtifactRef stored;
             try
             {
@@ -369,18 +402,6 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
     {
         // The first marker wins: when one exists already, that is the attempt's outcome.
         return store.FinishAttempt(attemptDir, done) ? done : store.ReadAttemptDone(attemptDir) ?? done;
-    }
-
-    private void Touch(string path)
-    {
-        try
-        {
-            fs.File.WriteAllBytes(path, []);
-        }
-        catch (IOException)
-        {
-            // A missed heartbeat is harmless; the next one follows in a few seconds.
-        }
     }
 
     /// <summary>The newest finalized attempt when it succeeded; null when it failed (an earlier success is not used) or none is finalized.</summary>
@@ -504,3 +525,6 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
             && !l.Contains("--- End of stack trace from previous location ---", StringComparison.Ordinal)));
     }
 }
+
+/// <summary>A task broke a limit of its run (<c>--max-num-splits</c>): a failure no retry can mend.</summary>
+internal sealed class RunLimitException(string message) : FlowException(message, ExitCodes.Failure);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Flow.Sdk.Datastore;
 
 namespace Flow.Sdk.Runtime;
 
@@ -150,7 +151,8 @@ internal sealed class WorkerProcess : IDisposable
 
     private async Task PumpAsync(StreamReader reader, bool isError)
     {
-        while (await reader.ReadLineAsync() is { } line)
+        var lines = new BoundedLineReader(reader, LogFormat.MaxLineChars, '\u001f');
+        while (await lines.ReadLineAsync() is { } line)
         {
             var mark = line.IndexOf(_prefix, StringComparison.Ordinal);
             if (mark < 0)
@@ -231,19 +233,31 @@ internal sealed class WorkerProcess : IDisposable
         }
     }
 
-    /// <summary>Closes stdin so the worker ends after its current task.</summary>
-    public void Dispose()
+    /// <summary>Closes stdin: an idle worker ends; a busy one records its task as failed and ends.</summary>
+    public void CloseInput()
     {
         try
         {
             _process.StandardInput.Close();
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or InvalidOperationException)
         {
         }
-        if (!_process.WaitForExit(TimeSpan.FromSeconds(5)))
+    }
+
+    /// <summary>Closes stdin and waits briefly for the worker to end; one that does not is killed.</summary>
+    public void Dispose()
+    {
+        CloseInput();
+        try
         {
-            Kill();
+            if (!_process.WaitForExit(TimeSpan.FromSeconds(2)))
+            {
+                Kill();
+            }
+        }
+        catch (InvalidOperationException)
+        {
         }
         _process.Dispose();
     }

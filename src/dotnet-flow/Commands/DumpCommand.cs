@@ -2,7 +2,6 @@ using System.IO.Abstractions;
 using System.Text;
 using System.Text.Json;
 using Flow.Sdk;
-using Flow.Sdk.Datastore;
 using McMaster.Extensions.CommandLineUtils;
 
 namespace Flow.Cli.Commands;
@@ -35,12 +34,9 @@ internal sealed class DumpCommand(IConsole console, IFileSystem fs, WorkingDirec
         CheckPathspecSyntax();
         var projectPath = TryProject();
         Trace.Mark("project located");
-        var store = FlowDatastore.Open(FileSystem, DatastoreRoot(projectPath), create: false);
-        var (flowName, runId, stepName, taskId) = ParsePathspec(store, projectPath);
+        var store = Open(DatastoreRoot(projectPath));
+        var step = ResolveStep(store, projectPath, out var taskId);
         Trace.Mark("pathspec resolved");
-
-        var run = FlowClient.GetFlow(store, flowName).GetRun(runId);
-        var step = run[stepName];
         var tasks = taskId is null ? [.. step.Tasks] : new List<TaskInfo> { step[taskId] };
         Trace.Mark("tasks found");
         var include = Include?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);

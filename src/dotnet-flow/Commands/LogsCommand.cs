@@ -1,8 +1,6 @@
-using System.Globalization;
 using System.IO.Abstractions;
 using System.Text;
 using Flow.Sdk;
-using Flow.Sdk.Datastore;
 using McMaster.Extensions.CommandLineUtils;
 
 namespace Flow.Cli.Commands;
@@ -49,9 +47,8 @@ internal sealed class LogsCommand(IConsole console, IFileSystem fs, WorkingDirec
         }
         CheckPathspecSyntax();
         var projectPath = TryProject();
-        var store = FlowDatastore.Open(FileSystem, DatastoreRoot(projectPath), create: false);
-        var (flowName, runId, stepName, taskId) = ParsePathspec(store, projectPath);
-        var step = FlowClient.GetFlow(store, flowName).GetRun(runId)[stepName];
+        var store = Open(DatastoreRoot(projectPath));
+        var step = ResolveStep(store, projectPath, out var taskId);
         var tasks = taskId is null ? [.. step.Tasks] : new List<TaskInfo> { step[taskId] };
         if (Follow && tasks.Count != 1)
         {
@@ -59,95 +56,41 @@ internal sealed class LogsCommand(IConsole console, IFileSystem fs, WorkingDirec
         }
         foreach (var task in tasks)
         {
-            var attempt = Attempt ?? task.Attempt;
-            // The run's real id: the pathspec may say 'latest'.
-            var run = task.Step.Run.Id;
-            if (Attempt is { } wanted && !store.ListAttempts(flowName, run, task.Step.Name, task.Id).Contains(wanted))
-            {
-                throw new FlowException($"Task {task.Pathspec} has no attempt {wanted}; its latest is {task.Attempt}.");
-            }
+            var output = task.Output(Attempt, stdout: !StderrOnly, stderr: !StdoutOnly);
             if (tasks.Count > 1)
             {
-                Console.Out.WriteLine($"== {task.Pathspec} (attempt {attempt}, {task.Status}) ==");
+                Console.Out.WriteLine($"== {task.Pathspec} (attempt {output.Attempt}, {task.Status}) ==");
             }
-            var dir = store.AttemptDir(flowName, run, task.Step.Name, task.Id, attempt);
-            if (store.ReadAttemptDone(dir)?.ClonedFrom is { } origin && origin.Split('/') is [var originRun, var originStep, var originTask])
+            if (task.ClonedFrom is { } origin && output.Attempt == task.Attempt)
             {
                 // A cloned task printed nothing in this run: its output is the origin task's.
-                var originAttempts = store.ListAttempts(flowName, originRun, originStep, originTask);
-                dir = store.AttemptDir(flowName, originRun, originStep, originTask, originAttempts.Count == 0 ? 0 : originAttempts[^1]);
-                Console.Error.WriteLine($"(cloned from {flowName}/{origin}; its output:)");
+                Console.Error.WriteLine($"(cloned from {step.Run.Flow}/{origin}; its output:)");
             }
-            Print(dir, follow: Follow);
+            Print(output, follow: Follow);
         }
         return ExitCodes.Success;
     }
 
-    /// <summary>Prints both logs merged by timestamp; following, polls for new lines until done.json appears.</summary>
-    private void Print(string attemptDir, bool follow)
+    /// <summary>
+    /// Prints the output; following, polls for new lines until the attempt is finalized, its task's process is gone,
+    /// or its run has ended (a task that never started in a dead run never will).
+    /// </summary>
+    private void Print(TaskOutput output, bool follow)
     {
-        var readers = new List<LogReader>();
-        if (!StderrOnly)
-        {
-            readers.Add(new LogReader(FileSystem, FileSystem.Path.Combine(attemptDir, "stdout.log")));
-        }
-        if (!StdoutOnly)
-        {
-            readers.Add(new LogReader(FileSystem, FileSystem.Path.Combine(attemptDir, "stderr.log")));
-        }
-        var done = FileSystem.Path.Combine(attemptDir, "done.json");
         while (true)
         {
-            var finished = FileSystem.File.Exists(done);
-            var lines = readers.SelectMany(r => r.ReadNew()).OrderBy(l => l.Time, StringComparer.Ordinal).ToList();
+            var complete = !follow || output.IsComplete;
             var text = new StringBuilder();
-            foreach (var (time, line) in lines)
+            foreach (var line in output.ReadNew(final: complete))
             {
-                text.Append(Timestamps && time.Length > 0 ? time + " " : string.Empty).AppendLine(line);
+                text.Append(Timestamps && line.Time is not null ? line.TimeText + " " : string.Empty).AppendLine(line.Text);
             }
             Console.Out.Write(text.ToString());
-            if (!follow || finished)
+            if (complete)
             {
-                return;
-            }
-            var heartbeat = FileSystem.FileInfo.New(FileSystem.Path.Combine(attemptDir, "heartbeat"));
-            if (heartbeat.Exists && DateTime.UtcNow - heartbeat.LastWriteTimeUtc > TimeSpan.FromSeconds(30))
-            {
-                Console.Error.WriteLine("(the task's process stopped without finishing it; no more output will come)");
                 return;
             }
             Thread.Sleep(s_poll);
-        }
-    }
-
-    /// <summary>Reads a log file's complete lines from where it stopped last time.</summary>
-    private sealed class LogReader(IFileSystem fs, string path)
-    {
-        private long _offset;
-        private string _partial = string.Empty;
-
-        public List<(string Time, string Line)> ReadNew()
-        {
-            var result = new List<(string, string)>();
-            if (!fs.File.Exists(path))
-            {
-                return result;
-            }
-            using var stream = fs.FileStream.New(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            stream.Seek(_offset, SeekOrigin.Begin);
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            var text = _partial + reader.ReadToEnd();
-            _offset = stream.Length;
-            var lines = text.Split('\n');
-            _partial = lines[^1];
-            foreach (var line in lines[..^1])
-            {
-                var space = line.IndexOf(' ', StringComparison.Ordinal);
-                result.Add(space > 0 && DateTime.TryParse(line[..space], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out _)
-                    ? (line[..space], line[(space + 1)..])
-                    : (string.Empty, line));
-            }
-            return result;
         }
     }
 }

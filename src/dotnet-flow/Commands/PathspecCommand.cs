@@ -27,42 +27,37 @@ internal abstract class PathspecCommand(IConsole console, IFileSystem fs, Workin
         }
     }
 
-    private FlowException Malformed() =>
-        new($"Malformed pathspec '{Pathspec}': expected [Flow/]run/step[/task], such as latest/Start or HelloFlow/latest/End/3.");
-
-    protected void CheckPathspecSyntax()
-    {
-        var parts = Pathspec!.Split('/');
-        if (parts.Length is < 2 or > 4 || parts.Any(p => !FlowDatastore.IsId(p)))
-        {
-            throw Malformed();
-        }
-    }
+    protected void CheckPathspecSyntax() => Sdk.Pathspec.CheckStepOrTaskSyntax(Pathspec!);
 
     /// <summary>
-    /// <c>[Flow/]run/step[/task]</c>: three parts mean Flow/run/step only when the first part names a flow in the
-    /// datastore. Every part must be a plain name, so a pathspec can never leave the datastore.
+    /// <c>[Flow/]run/step[/task]</c> through the SDK's one pathspec parser; without a flow in it, the project's flow
+    /// (or <c>--flow</c>, or the datastore's only flow).
     /// </summary>
     protected (string Flow, string Run, string Step, string? Task) ParsePathspec(FlowDatastore store, string? projectPath)
     {
-        var parts = Pathspec!.Split('/');
-        var malformed = Malformed();
-        if (parts.Length is < 2 or > 4 || parts.Any(p => p.Length == 0))
+        var spec = Sdk.Pathspec.ParseStepOrTask(Pathspec!, store.ListFlows());
+        return (spec.Flow ?? ProjectFlow(store, projectPath), spec.Run, spec.Step!, spec.Task);
+    }
+
+    /// <summary>
+    /// The step the pathspec names, read through the client. A three-part pathspec whose first part is neither a
+    /// flow of the datastore nor a run gets one message that says both (it was most likely meant as a flow).
+    /// </summary>
+    protected StepInfo ResolveStep(FlowDatastore store, string? projectPath, out string? taskId)
+    {
+        var (flowName, runId, stepName, task) = ParsePathspec(store, projectPath);
+        taskId = task;
+        RunInfo run;
+        try
         {
-            throw malformed;
+            run = FlowClient.GetFlow(store, flowName).GetRun(runId);
         }
-        string? flow = null;
-        if (parts.Length == 4 || (parts.Length == 3 && FlowDatastore.IsIdentifier(parts[0]) && store.ListFlows().Contains(parts[0])))
+        catch (FlowException) when (Pathspec!.Split('/').Length == 3 && runId != "latest" && FlowDatastore.IsIdentifier(runId) && !runId.All(char.IsAsciiDigit))
         {
-            flow = parts[0];
-            parts = parts[1..];
+            var flows = store.ListFlows();
+            throw new FlowException($"No flow named '{runId}' in the datastore {store.Root} ({(flows.Count == 0 ? "it holds no flow" : "it holds " + string.Join(", ", flows))}), and {flowName} has no run '{runId}'.");
         }
-        var (run, step, task) = (parts[0], parts[1], parts.Length > 2 ? parts[2] : null);
-        if (!FlowDatastore.IsId(run) || !FlowDatastore.IsIdentifier(step) || (task is not null && !FlowDatastore.IsId(task)) || (flow is not null && !FlowDatastore.IsIdentifier(flow)))
-        {
-            throw malformed;
-        }
-        return (flow ?? ProjectFlow(store, projectPath), run, step, task);
+        return run[stepName];
     }
 
     private string ProjectFlow(FlowDatastore store, string? projectPath)

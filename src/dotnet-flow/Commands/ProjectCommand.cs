@@ -3,7 +3,6 @@ using Flow.Cli.Projects;
 using Flow.Sdk;
 using Flow.Sdk.Datastore;
 using Flow.Sdk.Graph;
-using Flow.Sdk.Hosting;
 using McMaster.Extensions.CommandLineUtils;
 
 namespace Flow.Cli.Commands;
@@ -56,8 +55,16 @@ internal abstract class ProjectCommand(IConsole console, IFileSystem fs, Working
         {
             // Outside a project: the datastore from --datastore, FLOW_DATASTORE or the folders above.
         }
-        return FlowDatastore.Open(FileSystem, DatastoreRoot(project), create: false);
+        return Open(DatastoreRoot(project));
     }
 
-    protected static FlowGraph ChooseFlow(IReadOnlyList<FlowGraph> flows, string? name) => FlowHost.Choose(flows, f => f.Name, name);
+    /// <summary>Opens a datastore whose warnings (a damaged record read as unfinished) go to this command's stderr.</summary>
+    protected FlowDatastore Open(string root)
+    {
+        var store = FlowDatastore.Open(FileSystem, root, create: false);
+        store.Warn = message => Console.Error.WriteLine("warning: " + message);
+        return store;
+    }
+
+    protected static FlowGraph ChooseFlow(IReadOnlyList<FlowGraph> flows, string? name) => FlowChoice.Choose(flows, f => f.Name, name);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.IO.Abstractions;
+using System.Runtime.InteropServices;
 using Flow.Cli.Projects;
 using Flow.Sdk;
 using Flow.Sdk.Hosting;
@@ -89,7 +90,7 @@ internal abstract class HandOffCommand(IConsole console, IFileSystem fs, Working
             return ExitCodes.Success;
         }
 
-        var start = new ProcessStartInfo(Flow.Sdk.Runtime.DotnetHost.Path) { UseShellExecute = false, WorkingDirectory = WorkingDirectory };
+        var start = new ProcessStartInfo(Flow.Sdk.DotnetHost.Path) { UseShellExecute = false, WorkingDirectory = WorkingDirectory };
         start.ArgumentList.Add("exec");
         start.ArgumentList.Add(record.AssemblyPath);
         start.ArgumentList.Add(Verb);
@@ -104,10 +105,26 @@ internal abstract class HandOffCommand(IConsole console, IFileSystem fs, Working
         {
             start.ArgumentList.Add("--verbose");
         }
-        // Ctrl-C reaches the flow's process too; it stops the run cleanly and its exit code is ours.
-        System.Console.CancelKeyPress += (_, e) => e.Cancel = true;
         using var process = Process.Start(start) ?? throw new FlowException("Could not start the flow's executable.", ExitCodes.Failure);
+        // Ctrl-C reaches the flow's process from the terminal too: it stops the run cleanly and its exit code is
+        // ours. SIGTERM and SIGHUP sent to this process alone are passed on, so the run stops the same way.
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => c.Cancel = true);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Forward(c, process));
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => Forward(c, process));
         process.WaitForExit();
         return process.ExitCode;
+    }
+
+    private static void Forward(PosixSignalContext context, Process process)
+    {
+        context.Cancel = true;
+        try
+        {
+            ProcessSignals.Send(process.Id, ProcessSignals.Number(context.Signal));
+        }
+        catch (InvalidOperationException)
+        {
+            // Ended already.
+        }
     }
 }

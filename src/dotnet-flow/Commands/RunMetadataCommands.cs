@@ -84,7 +84,7 @@ internal sealed class CodeCommand(IConsole console, IFileSystem fs, WorkingDirec
     [Option("--flow <NAME>", Description = "The flow, when the run does not name it.")]
     public string? Flow { get; set; }
 
-    [Option("--extract <DIR>", Description = "Write the sources and project files into DIR (created if needed).")]
+    [Option("--extract <DIR>", Description = "Write the sources and project files into DIR (a new or empty folder; created if needed).")]
     public string? Extract { get; set; }
 
     public int OnExecute()
@@ -93,6 +93,20 @@ internal sealed class CodeCommand(IConsole console, IFileSystem fs, WorkingDirec
         if (Run is null)
         {
             throw new FlowException("Usage: dotnet flow code RUN [--extract DIR] (for example: dotnet flow code latest --extract restored).");
+        }
+        if (Extract is not null && string.IsNullOrWhiteSpace(Extract))
+        {
+            throw new FlowException("--extract needs a folder: dotnet flow code latest --extract restored.");
+        }
+        var target = Extract is null ? null : FileSystem.Path.GetFullPath(Extract, WorkingDirectory);
+        if (target is not null && FileSystem.File.Exists(target))
+        {
+            throw new FlowException($"--extract {target} is a file; name a new or empty folder.");
+        }
+        if (target is not null && FileSystem.Directory.Exists(target) && FileSystem.Directory.EnumerateFileSystemEntries(target).Any())
+        {
+            // Extracting over existing files (the project itself, say) would replace them without asking.
+            throw new FlowException($"--extract {target} is not empty; extract into a new or empty folder.");
         }
         var store = OpenStore();
         var (flow, id) = StoreCommand.Resolve(store, Run, Flow);
@@ -109,8 +123,15 @@ internal sealed class CodeCommand(IConsole console, IFileSystem fs, WorkingDirec
             Console.Out.Write(text.ToString());
             return ExitCodes.Success;
         }
-        var target = FileSystem.Path.GetFullPath(Extract, WorkingDirectory);
-        var count = code.ExtractTo(target);
+        int count;
+        try
+        {
+            count = code.ExtractTo(target!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FlowException($"Cannot write into {target}: {e.Message}; choose a folder you can write to.");
+        }
         Console.Out.WriteLine($"Wrote {count} file(s) of run {run.Pathspec} (snapshot {code.Hash[..12]}) to {target}.");
         return ExitCodes.Success;
     }

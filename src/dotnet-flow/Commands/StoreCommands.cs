@@ -21,15 +21,11 @@ internal abstract class StoreCommand(IConsole console, IFileSystem fs, WorkingDi
     /// <summary>A run named <c>[Flow/]run</c> (<c>latest</c> allowed): its flow and id.</summary>
     internal static (string Flow, string Run) Resolve(FlowDatastore store, string name, string? flowOption)
     {
-        var parts = name.Split('/');
-        var (flow, run) = parts.Length == 2 ? (parts[0], parts[1]) : (flowOption, parts[0]);
-        if (parts.Length > 2 || !FlowDatastore.IsId(run) || (flow is not null && !FlowDatastore.IsIdentifier(flow)))
-        {
-            throw new FlowException($"Malformed run '{name}': expected [Flow/]run, such as latest or HelloFlow/1795764280315892.");
-        }
+        var spec = Sdk.Pathspec.ParseRun(name, flowOption);
         var flows = store.ListFlows();
-        flow ??= flows.Count == 1 ? flows[0] : throw new FlowException($"Name the flow: {name} could be a run of {string.Join(", ", flows)} (use Flow/run or --flow).");
-        return (flow, FlowClient.GetFlow(store, flow).GetRun(run).Id);
+        var flow = spec.Flow ?? (flows.Count == 1 ? flows[0]
+            : throw new FlowException(flows.Count == 0 ? $"The datastore {store.Root} holds no runs." : $"Name the flow: {name} could be a run of {string.Join(", ", flows)} (use Flow/run or --flow)."));
+        return (flow, FlowClient.GetFlow(store, flow).GetRun(spec.Run).Id);
     }
 
     internal static string Size(long bytes) => Bytes(bytes);
@@ -57,20 +53,26 @@ internal sealed class VerifyCommand(IConsole console, IFileSystem fs, WorkingDir
         var store = OpenStore();
         var (flow, run) = Scope(store);
         var inspector = new DatastoreInspector(store);
-        var uses = inspector.Uses(flow, run);
-        var damaged = inspector.Verify(uses);
-        var blobs = uses.Select(u => u.Sha).Distinct(StringComparer.Ordinal).Count();
-        var runs = uses.Select(u => (u.Flow, u.Run)).Distinct().Count();
-        if (damaged.Count == 0)
+        var inventory = inspector.Take(flow, run);
+        var damaged = inspector.Verify(inventory.Uses);
+        var blobs = inventory.Uses.Select(u => u.Sha).Distinct(StringComparer.Ordinal).Count();
+        var runs = inventory.Runs.Count;
+        if (damaged.Count == 0 && inventory.Problems.Count == 0)
         {
             Console.Out.WriteLine($"Verified {blobs} blob(s) used by {runs} run(s): all intact.");
             return ExitCodes.Success;
         }
+        // A blob is shared across runs: every run that uses a damaged one is named (and marked by --repair).
+        var everywhere = flow is null && run is null ? inventory : inspector.Take();
         var text = new StringBuilder();
+        foreach (var problem in inventory.Problems)
+        {
+            text.AppendLine(problem.What);
+        }
         foreach (var (sha, reason) in damaged.OrderBy(d => d.Key, StringComparer.Ordinal))
         {
             text.AppendLine(reason);
-            var users = uses.Where(u => u.Sha == sha).OrderBy(u => u.Task).ToList();
+            var users = everywhere.Uses.Where(u => u.Sha == sha).OrderBy(u => u.Flow, StringComparer.Ordinal).ThenBy(u => u.Run, StringComparer.Ordinal).ThenBy(u => u.Task).ToList();
             foreach (var use in users.Take(10))
             {
                 text.Append("  used by ").AppendLine(use.User);
@@ -83,11 +85,27 @@ internal sealed class VerifyCommand(IConsole console, IFileSystem fs, WorkingDir
         Console.Out.Write(text.ToString());
         if (Repair)
         {
-            var marked = inspector.Repair(damaged, uses);
-            Console.Out.WriteLine($"Moved {damaged.Count} damaged blob(s) to {FileSystem.Path.Combine(store.Root, "damaged")} and marked {marked} task attempt(s); 'dotnet flow resume' recomputes them.");
+            if (!store.IsWritable())
+            {
+                throw new FlowException($"The datastore {store.Root} is read-only: --repair cannot set anything aside (nothing was changed); run it as a user who can write there.", ExitCodes.Failure);
+            }
+            var (marked, moved) = inspector.Repair(damaged, everywhere.Uses, inventory.Problems);
+            var lost = everywhere.Uses.Where(u => u.AttemptDir is null && damaged.ContainsKey(u.Sha)).Select(u => u.User).Distinct().ToList();
+            Console.Out.WriteLine($"Moved {damaged.Count} damaged blob(s) and {moved} damaged record(s) to {store.DamagedDir} and marked {marked} task attempt(s); 'dotnet flow resume' recomputes them.");
+            foreach (var user in lost.Take(20))
+            {
+                // Parameters and code files belong to no task: resume cannot recompute them.
+                Console.Out.WriteLine($"  not recomputable: {user} (start a new run for it; 'dotnet flow code' cannot restore a damaged code file)");
+            }
+            var unrepairable = inventory.Problems.Count(p => !p.Repairable);
+            if (unrepairable > 0)
+            {
+                Console.Error.WriteLine($"error: {unrepairable} problem(s) above cannot be repaired by verify; follow the advice on each line.");
+            }
             return ExitCodes.Failure;
         }
-        Console.Error.WriteLine($"error: {damaged.Count} of {blobs} blob(s) are damaged; run 'dotnet flow verify --repair' to move them aside and mark the tasks that use them, so 'dotnet flow resume' recomputes them.");
+        var count = damaged.Count + inventory.Problems.Count;
+        Console.Error.WriteLine($"error: {count} problem(s) found in {blobs} blob(s) and the records of {runs} run(s); run 'dotnet flow verify --repair' to set damage aside and mark the tasks that depend on it, so 'dotnet flow resume' recomputes them.");
         return ExitCodes.Failure;
     }
 }
@@ -106,7 +124,12 @@ internal sealed class DuCommand(IConsole console, IFileSystem fs, WorkingDirecto
         var store = OpenStore();
         var (flow, run) = Scope(store);
         var inspector = new DatastoreInspector(store);
-        var uses = inspector.Uses(flow, run);
+        var inventory = inspector.Take(flow, run);
+        var uses = inventory.Uses;
+        foreach (var problem in inventory.Problems)
+        {
+            Console.Error.WriteLine("warning: " + problem.What);
+        }
         var stored = new Dictionary<string, long>(StringComparer.Ordinal);
         long Stored(IEnumerable<BlobUse> some) => some.Select(u => u.Sha).Distinct(StringComparer.Ordinal)
             .Sum(sha => stored.TryGetValue(sha, out var size) ? size : stored[sha] = inspector.StoredSize(sha));
@@ -163,32 +186,64 @@ internal sealed class GcCommand(IConsole console, IFileSystem fs, WorkingDirecto
     public int OnExecute()
     {
         RejectUnexpected("gc");
-        if (KeepLast is < 0 || KeepDays is < 0 || Grace is < 0)
+        if (KeepLast is < 0 || KeepDays is < 0 || Grace is < 0 || KeepDays is double.NaN || Grace is double.NaN || KeepDays is > 1e6 || Grace is > 1e8)
         {
             throw new FlowException("--keep-last, --keep-days and --grace take a number of 0 or more (gc --keep-last 10 keeps each flow's 10 newest runs).");
+        }
+        var badTag = KeepTags.FirstOrDefault(t => string.IsNullOrWhiteSpace(t) || t.Any(char.IsControl));
+        if (badTag is not null)
+        {
+            throw new FlowException($"--keep-tag '{badTag}' is not a tag: give a tag the runs to keep carry (gc --keep-tag baseline).");
         }
         var store = OpenStore();
         if (Flow is not null)
         {
             FlowClient.GetFlow(store, Flow);
         }
+        if (!DryRun && !store.IsWritable())
+        {
+            throw new FlowException($"The datastore {store.Root} is read-only: gc cannot remove anything (nothing was changed); run it as a user who can write there, or use --dry-run.", ExitCodes.Failure);
+        }
         var collector = new GarbageCollector(store);
         var plan = collector.Plan(new RetentionRules(KeepLast, KeepDays, KeepTags, Flow, Grace is { } minutes ? TimeSpan.FromMinutes(minutes) : null));
-        var text = new StringBuilder();
-        foreach (var (flow, run, why) in plan.Runs.Take(50))
+        var listed = 0;
+        void Report(string flow, string run, string why, string verb)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"{(DryRun ? "Would remove" : "Removing")} run {flow}/{run} ({why})");
+            if (listed++ < 50)
+            {
+                Console.Out.WriteLine($"{verb} run {flow}/{run} ({why})");
+            }
+            else if (listed == 51)
+            {
+                Console.Out.WriteLine($"... and more (see --dry-run)");
+            }
         }
-        if (plan.Runs.Count > 50)
+        long freed;
+        if (DryRun)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"... and {plan.Runs.Count - 50} more run(s)");
+            foreach (var (flow, run, why) in plan.Runs)
+            {
+                Report(flow, run, why, "Would remove");
+            }
+            freed = plan.FreedBytes;
         }
-        Console.Out.Write(text.ToString());
-        var freed = DryRun ? plan.FreedBytes : collector.Execute(plan);
-        var summary = $"{plan.Runs.Count} run(s) ({plan.KeptRuns} kept), {plan.Blobs.Count} blob(s) no kept run uses, {plan.Other.Count} other item(s) (unused code folders, stale temp files)";
+        else
+        {
+            freed = collector.Execute(plan, (flow, run, why) => Report(flow, run, why, "Removed"));
+        }
+        foreach (var problem in plan.Blocking.Take(10))
+        {
+            Console.Error.WriteLine("warning: " + problem.What);
+        }
+        var summary = $"{plan.Runs.Count} run(s) ({plan.KeptRuns} kept), {plan.Blobs.Count} blob(s) no kept run uses, {plan.Other.Count} other item(s) (unused code folders, stale temp files and leases)";
         Console.Out.WriteLine(DryRun
             ? $"Would remove {summary}: {StoreCommand.Size(freed)} would be freed. Nothing was changed (--dry-run)."
             : $"Removed {summary}: {StoreCommand.Size(freed)} freed.");
+        if (plan.Blocking.Count > 0)
+        {
+            Console.Error.WriteLine($"error: no blob was collected: {plan.Blocking.Count} record(s) could not be read and might name any blob; run 'dotnet flow verify --repair', then gc again.");
+            return ExitCodes.Failure;
+        }
         return ExitCodes.Success;
     }
 }

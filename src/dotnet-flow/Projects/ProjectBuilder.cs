@@ -41,7 +41,7 @@ internal sealed class ProjectBuilder(IFileSystem fs, IConsole console)
 
     private void Build(string projectPath, string configuration, bool restore)
     {
-        var start = new ProcessStartInfo(Flow.Sdk.Runtime.DotnetHost.Path)
+        var start = new ProcessStartInfo(Flow.Sdk.DotnetHost.Path)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -1,6 +1,6 @@
 using Flow.Sdk.Datastore;
 
-namespace Flow.Sdk.Runtime;
+namespace Flow.Sdk;
 
 /// <summary>Where a task stands in its run: its step, the splits and foreach items around it, and its loop pass.</summary>
 internal sealed class TaskPosition

@@ -1,6 +1,6 @@
 using Flow.Sdk.Datastore;
 
-namespace Flow.Sdk.Runtime;
+namespace Flow.Sdk;
 
 /// <summary>
 /// The artifacts of one task: those it inherited (by reference, loaded on first read) and those it set.

@@ -1,0 +1,73 @@
+using Flow.Sdk.Datastore;
+
+namespace Flow.Sdk.Runtime;
+
+/// <summary>
+/// One attempt of a task, ready to start: the request every launcher hands to the task contract
+/// (<c>docs/task-contract.md</c>), where its records go, and what the step asks of its process.
+/// </summary>
+/// <param name="Request">The task: datastore, flow, run, step, task id, attempt, inputs, split index.</param>
+/// <param name="AttemptDir">The attempt's folder.</param>
+/// <param name="Environment">Variables the step's process needs (<c>[Environment]</c>); a process of its own then.</param>
+/// <param name="TimeoutSeconds">The step's <c>[Timeout]</c>, or 0. The task enforces it; a launcher stops a task that overruns it.</param>
+internal sealed record TaskLaunch(TaskRequest Request, string AttemptDir, IReadOnlyDictionary<string, string>? Environment, int TimeoutSeconds)
+{
+    /// <summary>Gets the console prefix of the task's lines, <c>[run/Step/task]</c>.</summary>
+    public string Prefix => $"[{Request.RunId}/{Request.Step}/{Request.TaskId}]";
+}
+
+/// <summary>How an attempt ended, as its launcher saw it.</summary>
+/// <param name="Launch">The attempt.</param>
+/// <param name="Status">The status the task reported, or null when its process ended without reporting.</param>
+/// <param name="ExitCode">The process's exit code when it ended without reporting.</param>
+/// <param name="Seconds">Wall time from start to end.</param>
+/// <param name="CpuShare">The task's CPU time divided by its wall time, when known.</param>
+/// <param name="Stopped">Why the launcher stopped it (an overrun timeout, the run stopping), or null.</param>
+internal sealed record LaunchResult(TaskLaunch Launch, string? Status, int? ExitCode, double Seconds, double? CpuShare = null, string? Stopped = null);
+
+/// <summary>
+/// Starts task attempts somewhere — worker processes on this machine, jobs on a cluster — and reports how each
+/// ended. It knows nothing of the graph: the <see cref="Scheduler"/> decides what runs, in what order, retries and
+/// clones; a launcher only has room or not, starts, and stops. Every launcher runs the same task contract, and a
+/// task records its own outcome in the datastore, so what a launcher reports is a hint the scheduler checks
+/// against the attempt's <c>done.json</c>.
+/// </summary>
+internal interface ITaskLauncher : IDisposable
+{
+    /// <summary>Gets the number of attempts running now.</summary>
+    int Running { get; }
+
+    /// <summary>Gets a task that completes when room may have appeared (a worker became ready); replaced after each.</summary>
+    Task RoomChanged { get; }
+
+    /// <summary>Looks at the queue (steps of the tasks waiting, in order) and prepares room ahead, such as workers to start.</summary>
+    void Prepare(IReadOnlyList<string> queuedSteps);
+
+    /// <summary>Whether an attempt of this kind can start now.</summary>
+    bool HasRoom(IReadOnlyDictionary<string, string>? environment);
+
+    /// <summary>Starts the attempt: writes its <c>started.json</c> and completes once it has ended, however it ended.</summary>
+    Task<LaunchResult> LaunchAsync(TaskLaunch launch);
+
+    /// <summary>Learns how long a step's tasks take (the scheduler reports each success), to size its room.</summary>
+    void Observe(string step, double seconds, double? cpuShare);
+
+    /// <summary>Stops every running attempt at once (the run is interrupted or failed); completes when they have ended.</summary>
+    void StopAll();
+
+    /// <summary>Whether the launcher cannot start tasks at all any more (its workers die at start-up), and why.</summary>
+    string? Broken { get; }
+}
+
+/// <summary>What a scheduler needs of the datastore records an attempt leaves.</summary>
+internal static class AttemptRecords
+{
+    /// <summary>A failed attempt's record written by whoever saw it fail; the first marker wins, so a task's own stays.</summary>
+    public static AttemptDoneRecord Fail(FlowDatastore store, string attemptDir, string type, string message)
+    {
+        store.FinishAttempt(attemptDir, new AttemptDoneRecord(
+            AttemptDoneRecord.Failed, DateTimeOffset.UtcNow, new Dictionary<string, ArtifactRef>(), [], new ErrorRecord(type, message, null)));
+        return store.ReadAttemptDone(attemptDir)
+            ?? new AttemptDoneRecord(AttemptDoneRecord.Failed, DateTimeOffset.UtcNow, new Dictionary<string, ArtifactRef>(), [], new ErrorRecord(type, message, null));
+    }
+}

@@ -1,0 +1,309 @@
+using System.Diagnostics;
+using System.IO.Abstractions;
+using Flow.Sdk.Datastore;
+
+namespace Flow.Sdk.Runtime;
+
+/// <summary>
+/// Runs tasks on this machine in reused worker processes started from the run's materialized snapshot, and in a
+/// process of their own for steps with <c>[Environment]</c>; never more processes than <c>--max-workers</c>, all
+/// kinds together. Each task's output is stored in its attempt's logs as it arrives and echoed as
+/// <c>[run/Step/task] line</c>.
+/// </summary>
+/// <remarks>
+/// Workers start on demand, a few at a time, and only while the queued work per worker outlasts a worker's start-up
+/// (both measured during the run): trivial tasks then share the workers that are up, while slow ones get up to
+/// <c>--max-workers</c> processes (docs/architecture.md). A worker ends with its orchestrator: its task channel is
+/// its stdin, and a worker whose stdin closes while it runs a task records the task as failed and exits.
+/// </remarks>
+internal sealed class LocalLauncher : ITaskLauncher
+{
+    private static readonly int s_parallelStarts = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>A launcher stops a task this long after its <c>[Timeout]</c> when the task did not stop itself.</summary>
+    private static readonly TimeSpan s_timeoutLeeway = TimeSpan.FromSeconds(10);
+
+    private readonly Lock _gate = new();
+    private readonly IFileSystem _fs;
+    private readonly FlowDatastore _store;
+    private readonly string _assembly;
+    private readonly int _maxWorkers;
+    private readonly long _maxLogBytes;
+    private readonly string _dotnet = DotnetHost.Path;
+    private readonly Stack<WorkerProcess> _idle = new();
+    private readonly List<WorkerProcess> _pool = [];
+    private readonly Dictionary<Task, (WorkerProcess Worker, long Started)> _starting = [];
+    private readonly HashSet<WorkerProcess> _busy = [];
+    private readonly HashSet<WorkerProcess> _dedicated = [];
+    private readonly Dictionary<string, double> _stepSeconds = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, double> _stepCpuShare = new(StringComparer.Ordinal);
+    private double _startSeconds = 0.15;
+    private int _failedStarts;
+    private int _running;
+
+    public LocalLauncher(IFileSystem fs, FlowDatastore store, string workerAssembly, int maxWorkers, long maxLogBytes)
+    {
+        _fs = fs;
+        _store = store;
+        _assembly = workerAssembly;
+        _maxWorkers = maxWorkers;
+        _maxLogBytes = maxLogBytes;
+    }
+
+    public int Running => Volatile.Read(ref _running);
+
+    public string? Broken { get; private set; }
+
+    public Task RoomChanged
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _starting.Count == 0 ? Task.Delay(Timeout.Infinite) : Task.WhenAny(_starting.Keys);
+            }
+        }
+    }
+
+    /// <summary>Gets every process the launcher has started and not yet seen end (for tests and signals).</summary>
+    public IReadOnlyList<int> Pids
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _pool.Concat(_dedicated).Where(w => !w.HasExited).Select(w => w.Pid)];
+            }
+        }
+    }
+
+    /// <summary>Starts a worker ahead of the first task, so its start-up overlaps the run's own set-up.</summary>
+    public void Prestart()
+    {
+        lock (_gate)
+        {
+            StartWorker();
+        }
+    }
+
+    public void Prepare(IReadOnlyList<string> queuedSteps)
+    {
+        lock (_gate)
+        {
+            Harvest();
+            while (queuedSteps.Count > _starting.Count && Processes < _maxWorkers && _starting.Count < s_parallelStarts && WorthStarting(queuedSteps))
+            {
+                StartWorker();
+            }
+        }
+    }
+
+    public bool HasRoom(IReadOnlyDictionary<string, string>? environment)
+    {
+        lock (_gate)
+        {
+            Harvest();
+            if (environment is null)
+            {
+                return TakeIdle(peek: true) is not null;
+            }
+            if (Processes < _maxWorkers)
+            {
+                return true;
+            }
+            // At the cap: an idle worker makes room for the process of its own this task needs.
+            if (TakeIdle(peek: false) is { } idle)
+            {
+                _pool.Remove(idle);
+                idle.Dispose();
+                return true;
+            }
+            return false;
+        }
+    }
+
+    /// <summary>Every process counts against --max-workers: pool workers (starting, idle, busy) and own processes.</summary>
+    private int Processes => _pool.Count + _dedicated.Count;
+
+    public async Task<LaunchResult> LaunchAsync(TaskLaunch launch)
+    {
+        WorkerProcess worker;
+        lock (_gate)
+        {
+            if (launch.Environment is { } environment)
+            {
+                worker = WorkerProcess.Start(_dotnet, _assembly, _fs.Directory.GetCurrentDirectory(), _store.Root, environment);
+                _dedicated.Add(worker);
+            }
+            else
+            {
+                worker = TakeIdle(peek: false) ?? throw new InvalidOperationException("no idle worker: HasRoom was not asked first");
+            }
+            _busy.Add(worker);
+            _running++;
+        }
+        var request = launch.Request;
+        _store.StartAttempt(launch.AttemptDir, new AttemptStartRecord(DateTimeOffset.UtcNow, request.InputPaths, worker.Pid, request.SplitIndex));
+        var started = Stopwatch.GetTimestamp();
+        TaskOutcome outcome;
+        string? stopped = null;
+        using (var log = new AttemptLog(_fs, launch.AttemptDir, _maxLogBytes))
+        {
+            var output = new ConsoleTaskOutput(launch.Prefix, log);
+            output.System(request.Attempt == 0 ? "Task is starting." : $"Task is starting (attempt {request.Attempt}).");
+            // The task stops itself at its [Timeout]; this is the backstop for one that cannot (its process hangs).
+            using var overrun = launch.TimeoutSeconds > 0
+                ? new Timer(_ => { stopped = $"the task ran past its [Timeout] of {launch.TimeoutSeconds} s and did not stop; its process was killed"; worker.Kill(); }, null, TimeSpan.FromSeconds(launch.TimeoutSeconds) + s_timeoutLeeway, Timeout.InfiniteTimeSpan)
+                : null;
+            outcome = await worker.RunAsync(request, output).ConfigureAwait(false);
+        }
+        lock (_gate)
+        {
+            _busy.Remove(worker);
+            _running--;
+            if (_dedicated.Remove(worker) || outcome.Status is null || worker.HasExited)
+            {
+                // A task's own process ends with its task; a worker that died is replaced on demand.
+                _pool.Remove(worker);
+                worker.Dispose();
+            }
+            else
+            {
+                _idle.Push(worker);
+            }
+        }
+        return new LaunchResult(launch, outcome.Status, outcome.ExitCode, Stopwatch.GetElapsedTime(started).TotalSeconds, outcome.CpuShare, stopped);
+    }
+
+    public void Observe(string step, double seconds, double? cpuShare)
+    {
+        lock (_gate)
+        {
+            _stepSeconds[step] = _stepSeconds.TryGetValue(step, out var mean) ? (0.7 * mean) + (0.3 * seconds) : seconds;
+            if (cpuShare is { } share)
+            {
+                _stepCpuShare[step] = _stepCpuShare.TryGetValue(step, out var cpu) ? (0.7 * cpu) + (0.3 * share) : share;
+            }
+        }
+    }
+
+    public void StopAll()
+    {
+        lock (_gate)
+        {
+            foreach (var worker in _busy)
+            {
+                worker.Kill();
+            }
+        }
+    }
+
+    /// <summary>Moves workers that finished starting to the idle set; three that die at start-up break the launcher.</summary>
+    private void Harvest()
+    {
+        foreach (var (ready, (worker, started)) in _starting.Where(s => s.Key.IsCompleted).ToList())
+        {
+            _starting.Remove(ready);
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            _startSeconds = (0.7 * _startSeconds) + (0.3 * seconds);
+            if (worker.HasExited)
+            {
+                _pool.Remove(worker);
+                worker.Dispose();
+                if (++_failedStarts >= 3)
+                {
+                    // Workers that die before their first task would be replaced forever: stop the run instead.
+                    Broken ??= $"worker processes exit at start-up (exit code {worker.ExitCode}; their output is above)";
+                }
+                continue;
+            }
+            _idle.Push(worker);
+        }
+    }
+
+    /// <summary>An idle worker that is still alive (one that died while idle is dropped); with <paramref name="peek"/> it stays idle.</summary>
+    private WorkerProcess? TakeIdle(bool peek)
+    {
+        while (_idle.Count > 0)
+        {
+            var worker = _idle.Peek();
+            if (!worker.HasExited)
+            {
+                return peek ? worker : _idle.Pop();
+            }
+            _idle.Pop();
+            _pool.Remove(worker);
+            worker.Dispose();
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Whether another worker would finish the queue sooner: when a queued step's duration is not known yet, or
+    /// when the queued work per worker is longer than starting a worker takes. Beyond one worker per core, only
+    /// tasks that mostly wait (sleep, I/O) gain from more workers: CPU-bound ones would only share the cores.
+    /// </summary>
+    private bool WorthStarting(IReadOnlyList<string> queuedSteps)
+    {
+        var queued = 0.0;
+        var waits = false;
+        foreach (var step in queuedSteps)
+        {
+            if (!_stepSeconds.TryGetValue(step, out var seconds))
+            {
+                return true;
+            }
+            queued += seconds;
+            // Below a fifth: the task waits, even allowing for CPU-bound tasks that queue for a core while more
+            // workers than cores run (their share then falls to cores / workers).
+            waits |= !_stepCpuShare.TryGetValue(step, out var share) || share < 0.2;
+        }
+        if (!waits && _pool.Count >= Environment.ProcessorCount)
+        {
+            return false;
+        }
+        return queued / Math.Max(1, _pool.Count) > _startSeconds;
+    }
+
+    private void StartWorker()
+    {
+        var started = Stopwatch.GetTimestamp();
+        var worker = WorkerProcess.Start(_dotnet, _assembly, _fs.Directory.GetCurrentDirectory(), _store.Root);
+        _pool.Add(worker);
+        _starting.Add(worker.Ready, (worker, started));
+    }
+
+    /// <summary>Ends every worker: idle ones leave when their input closes; any still running is killed.</summary>
+    public void Dispose()
+    {
+        List<WorkerProcess> all;
+        lock (_gate)
+        {
+            all = [.. _pool.Concat(_dedicated)];
+            _pool.Clear();
+            _dedicated.Clear();
+            _idle.Clear();
+            _starting.Clear();
+        }
+        foreach (var worker in all)
+        {
+            worker.CloseInput();
+        }
+        foreach (var worker in all)
+        {
+            worker.Dispose();
+        }
+    }
+
+    /// <summary>Where a task's lines go: its attempt's log, and the console with the task's prefix.</summary>
+    private sealed class ConsoleTaskOutput(string prefix, AttemptLog log) : ITaskOutput
+    {
+        public void Line(bool isError, string text)
+        {
+            log.Write(isError, text);
+            (isError ? Console.Error : Console.Out).WriteLine($"{prefix} {text}");
+        }
+
+        public void System(string text) => Console.Out.WriteLine($"{prefix} {text}");
+    }
+}

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Abstractions;
+using Flow.Sdk.Datastore;
+using Flow.Sdk.Hosting;
+
+namespace Flow.Sdk.Runtime;
+
+/// <summary>How a run is started: where, with which limits and tags.</summary>
+/// <param name="DatastoreRoot">The <c>.flow</c> directory.</param>
+/// <param name="SnapshotDir">The folder with the build's code snapshot (<c>flow-snapshot/</c> beside the executable).</param>
+/// <param name="Options">The run's limits, stored with the run.</param>
+/// <param name="Tags">The run's user tags.</param>
+/// <param name="DefaultRetry">The retries <c>--with retry</c> gives every step without <c>[Retry]</c>.</param>
+/// <param name="RunIdFile">Where to write the run id once the run exists.</param>
+internal sealed record RunSettings(string DatastoreRoot, string SnapshotDir, RunOptions Options, IReadOnlyList<string> Tags, int? DefaultRetry, string? RunIdFile);
+
+/// <summary>What a run starts from: its parameters (stored), included files, and for a resume the plan.</summary>
+/// <param name="Parameters">The parameters, as blob references.</param>
+/// <param name="Files">Included files: property name to the path given.</param>
+/// <param name="Plan">What a resume clones, or null for a new run.</param>
+internal sealed record RunInputs(Dictionary<string, ArtifactRef> Parameters, IReadOnlyDictionary<string, string>? Files, ResumePlan? Plan);
+
+/// <summary>
+/// One run from start to end in this process (the orchestrator): imports and materializes the snapshot, creates
+/// the run (nothing is created before every input is checked), schedules its tasks on a launcher, keeps its
+/// heartbeat, stops it cleanly on a signal, and records how it ended.
+/// </summary>
+internal static class RunSession
+{
+    public static async Task<int> ExecuteAsync(IFileSystem fs, FlowDefinition flow, RunSettings settings, Stopwatch watch, Func<FlowDatastore, RunInputs> inputs)
+    {
+        var store = FlowDatastore.Open(fs, settings.DatastoreRoot, create: true);
+        // The lease first: everything this run stores or reuses from now on is safe from a concurrent gc.
+        store.Protect();
+        var snapshots = new SnapshotStore(store);
+        var (hash, manifest) = snapshots.Import(settings.SnapshotDir);
+        if (!manifest.Graphs().Any(g => g.Name == flow.Name))
+        {
+            throw new FlowException($"The code snapshot next to this executable has no flow {flow.Name}; rebuild the project.", ExitCodes.Failure);
+        }
+        var codeDir = snapshots.Materialize(hash, manifest);
+
+        // Everything that can still be refused is checked before the run exists.
+        var (parameters, files, plan) = inputs(store);
+        var runIdFile = settings.RunIdFile;
+        if (runIdFile is not null)
+        {
+            if (fs.Directory.Exists(runIdFile))
+            {
+                throw new FlowException($"--run-id-file {runIdFile} is a folder; name a file (it is created or replaced).");
+            }
+            if (!fs.Directory.Exists(fs.Path.GetDirectoryName(runIdFile)))
+            {
+                throw new FlowException($"--run-id-file {runIdFile}: its folder does not exist.");
+            }
+        }
+
+        var runId = store.CreateRun(flow.Name, DateTimeOffset.UtcNow);
+        var heartbeatPath = store.RunHeartbeatPath(flow.Name, runId);
+        Heartbeat.Beat(fs, heartbeatPath);
+        var options = settings.Options;
+        using var launcher = new LocalLauncher(fs, store, fs.Path.Combine(codeDir, manifest.Assembly), options.MaxWorkers, options.MaxLogMegabytes * 1024L * 1024L);
+        var scheduler = new Scheduler(store, flow.Graph, runId, launcher, new RetryPolicy(settings.DefaultRetry), options.MaxNumSplits, plan);
+        using var signals = new RunSignals(reason => ForceStop(store, flow.Name, runId, launcher, reason));
+        try
+        {
+            launcher.Prestart();
+            store.WriteRun(new RunRecord(
+                flow.Name,
+                runId,
+                DateTimeOffset.UtcNow,
+                SdkInfo.User,
+                hash,
+                SdkInfo.Version,
+                fs.Directory.GetCurrentDirectory(),
+                parameters,
+                [$"user:{SdkInfo.User}", "runtime:local", $"sdk_version:{SdkInfo.Version}"],
+                plan?.OriginRunId,
+                files,
+                options));
+            if (settings.Tags.Count > 0)
+            {
+                store.ChangeTags(flow.Name, runId, _ => settings.Tags);
+            }
+            if (runIdFile is not null)
+            {
+                fs.File.WriteAllText(runIdFile, runId);
+            }
+            Console.WriteLine($"Run {runId} of {flow.Name} started (code snapshot {hash[..12]}).");
+
+            string? failure;
+            using (new Timer(_ => Heartbeat.Beat(fs, heartbeatPath), null, TimeSpan.Zero, Heartbeat.Interval))
+            {
+                failure = await scheduler.RunAsync(signals.Interrupted);
+            }
+            store.WriteRunEnd(flow.Name, runId, new RunEndRecord(failure is null ? RunStates.Succeeded : RunStates.Failed, DateTimeOffset.UtcNow, failure));
+            if (failure is null)
+            {
+                Console.WriteLine($"Run {runId} of {flow.Name} succeeded in {watch.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s.");
+                return ExitCodes.Success;
+            }
+            Console.Error.WriteLine($"Run {runId} of {flow.Name} failed: {failure.TrimEnd('.')}.");
+            if (scheduler.FailedError?.StackTrace is { } trace)
+            {
+                // The console ends with the user's stack trace of the failure, however much other output came after it.
+                Console.Error.WriteLine(trace);
+            }
+            return signals.ExitCode ?? ExitCodes.Failure;
+        }
+        catch (Exception e) when (store.ReadRunEnd(flow.Name, runId) is null)
+        {
+            // Whatever stopped the orchestrator, the run is recorded as failed, never left looking alive.
+            store.WriteRunEnd(flow.Name, runId, new RunEndRecord(RunStates.Failed, DateTimeOffset.UtcNow, e.Message));
+            throw;
+        }
+    }
+
+    /// <summary>A second Ctrl-C: every process of the run is killed now, the run recorded as failed, and this process ends.</summary>
+    private static void ForceStop(FlowDatastore store, string flow, string runId, LocalLauncher launcher, string reason)
+    {
+        foreach (var pid in launcher.Pids)
+        {
+            ProcessSignals.Send(pid, ProcessSignals.SIGKILL);
+        }
+        try
+        {
+            store.WriteRunEnd(flow, runId, new RunEndRecord(RunStates.Failed, DateTimeOffset.UtcNow, reason));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        Console.Error.WriteLine($"Run {runId} of {flow} stopped: {reason}.");
+        Environment.Exit(ProcessSignals.ExitCode(ProcessSignals.SIGINT));
+    }
+}
