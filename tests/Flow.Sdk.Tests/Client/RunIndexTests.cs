@@ -122,7 +122,7 @@ public sealed class RunIndexTests
     }
 
     [Fact]
-    public void Read_IndexDeleted_ReturnsTheSameEntriesAndRecreatesTheFile()
+    public void Read_IndexDeleted_ReturnsTheSameEntries_AndReadersNeverWrite()
     {
         var a = _runs.AddRun(Flow, second: 0, user: "ada", status: "succeeded", tags: ["x", "y"]);
         _runs.AddRun(Flow, second: 10, user: "bob", status: "failed");
@@ -131,20 +131,36 @@ public sealed class RunIndexTests
         var before = Read().Select(Describe).ToList();
 
         _runs.Fs.File.Delete(_runs.IndexPath(Flow));
-        var rebuilt = Read().Select(Describe).ToList();
+        var fromFolders = Read().Select(Describe).ToList();
 
-        rebuilt.ShouldBe(before);
-        _runs.Fs.File.Exists(_runs.IndexPath(Flow)).ShouldBeTrue();
-        _runs.IndexLines(Flow).Select(Parse).Count(l => l.TryGetProperty("startedAt", out _)).ShouldBe(3);
-        Read().Select(Describe).ShouldBe(before, "the re-created index alone gives the same entries");
+        fromFolders.ShouldBe(before);
+        _runs.Fs.File.Exists(_runs.IndexPath(Flow)).ShouldBeFalse("a reader never writes");
     }
 
     [Fact]
-    public void Read_IndexDeleted_RebuiltIndexIsUsedWithoutTheRunFolders()
+    public void Compact_AfterTheIndexWasDeleted_RecreatesItWhole_OneLinePerFact()
+    {
+        var a = _runs.AddRun(Flow, second: 0, user: "ada", status: "succeeded", tags: ["x", "y"]);
+        _runs.AddRun(Flow, second: 10, user: "bob", status: "failed");
+        _runs.AddRun(Flow, second: 20, user: "ada", status: null);
+        Store.WriteTags(Flow, a, ["y"]);
+        var before = Read().Select(Describe).ToList();
+        _runs.Fs.File.Delete(_runs.IndexPath(Flow));
+
+        RunIndex.Compact(Store, Flow);
+
+        var lines = _runs.IndexLines(Flow).Select(Parse).ToList();
+        lines.Count(l => l.TryGetProperty("startedAt", out _)).ShouldBe(3);
+        lines.Count(l => l.TryGetProperty("tags", out _)).ShouldBe(1, "superseded tag lines are dropped");
+        Read().Select(Describe).ShouldBe(before, "the compacted index alone gives the same entries");
+    }
+
+    [Fact]
+    public void Compact_IndexDeleted_RebuiltIndexIsUsedWithoutTheRunFolders()
     {
         var id = _runs.AddRun(Flow, second: 0, user: "ada", status: "succeeded", tags: ["t"]);
         _runs.Fs.File.Delete(_runs.IndexPath(Flow));
-        Read();
+        RunIndex.Compact(Store, Flow);
 
         // Damage run.json: a run the index knows is listed from its lines, never from its folder.
         _runs.Fs.File.WriteAllText(_runs.Fs.Path.Combine(Store.RunDir(Flow, id), "run.json"), "{ damaged");
@@ -159,9 +175,9 @@ public sealed class RunIndexTests
         // A crash between run.json and its line: run.json, tags.json and end.json exist, the index has nothing of them.
         var at = SyntheticRuns.Time(10);
         var missing = Store.CreateRun(Flow, at);
-        AtomicFile.WriteJson(_runs.Fs, Store.TmpDir, _runs.Fs.Path.Combine(Store.RunDir(Flow, missing), "run.json"), SyntheticRuns.Record(Flow, missing, at, "bob"), overwrite: false);
-        AtomicFile.WriteJson(_runs.Fs, Store.TmpDir, _runs.Fs.Path.Combine(Store.RunDir(Flow, missing), "tags.json"), new TagsRecord(["late"]), overwrite: true);
-        AtomicFile.WriteJson(_runs.Fs, Store.TmpDir, _runs.Fs.Path.Combine(Store.RunDir(Flow, missing), "end.json"), new RunEndRecord("failed", at), overwrite: false);
+        Store.WriteRecord(_runs.Fs.Path.Combine(Store.RunDir(Flow, missing), "run.json"), SyntheticRuns.Record(Flow, missing, at, "bob"), overwrite: false, durable: false);
+        Store.WriteRecord(_runs.Fs.Path.Combine(Store.RunDir(Flow, missing), "tags.json"), new TagsRecord(["late"]), overwrite: true, durable: false);
+        Store.WriteRecord(_runs.Fs.Path.Combine(Store.RunDir(Flow, missing), "end.json"), new RunEndRecord("failed", at), overwrite: false, durable: false);
         _runs.IndexLines(Flow).ShouldNotContain(l => l.Contains(missing, StringComparison.Ordinal));
 
         Read().Select(Describe).ShouldBe(
@@ -172,21 +188,23 @@ public sealed class RunIndexTests
     }
 
     [Fact]
-    public void Read_RunWhoseIndexLinesWereTruncated_IsListedAndItsLinesAppendedOnce()
+    public void Read_RunWhoseIndexLinesWereTruncated_IsListedFromItsFolder_AndCompactionRestoresItsLines()
     {
         var id = _runs.AddRun(Flow, second: 0, user: "bob", status: "succeeded", tags: ["keep"]);
         _runs.Fs.File.WriteAllText(_runs.IndexPath(Flow), string.Empty);
 
-        Read().ShouldHaveSingleItem().Id.ShouldBe(id);
+        var entry = Read().ShouldHaveSingleItem();
+        entry.Id.ShouldBe(id);
+        entry.Tags.ShouldBe(["keep"]);
+        entry.EndStatus.ShouldBe("succeeded");
+        _runs.IndexLines(Flow).ShouldBeEmpty("a reader never writes");
+
+        RunIndex.Compact(Store, Flow);
         var lines = _runs.IndexLines(Flow).Select(Parse).ToList();
         lines.ShouldAllBe(l => l.GetProperty("run").GetString() == id);
         lines.Count(l => l.TryGetProperty("startedAt", out _)).ShouldBe(1);
         lines.Single(l => l.TryGetProperty("tags", out _)).GetProperty("tags")[0].GetString().ShouldBe("keep");
         lines.Single(l => l.TryGetProperty("end", out _)).GetProperty("end").GetString().ShouldBe("succeeded");
-
-        Read();
-        Read();
-        _runs.IndexLines(Flow).Count.ShouldBe(lines.Count, "a run read from its folder is appended once, then read from the index");
     }
 
     [Fact]
@@ -299,7 +317,7 @@ public sealed class RunIndexTests
         var first = _runs.AddRun(Flow, second: 0);
         var at = SyntheticRuns.Time(10);
         var torn = Store.CreateRun(Flow, at);
-        AtomicFile.WriteJson(_runs.Fs, Store.TmpDir, _runs.Fs.Path.Combine(Store.RunDir(Flow, torn), "run.json"), SyntheticRuns.Record(Flow, torn, at, "bob"), overwrite: false);
+        Store.WriteRecord(_runs.Fs.Path.Combine(Store.RunDir(Flow, torn), "run.json"), SyntheticRuns.Record(Flow, torn, at, "bob"), overwrite: false, durable: false);
         _runs.AppendToIndex(Flow, $"{{\"run\":\"{torn}\",\"startedAt\":\"2025-03-01T12:0");
 
         Read().Select(e => $"{e.Id}|{e.User}").ShouldBe([$"{torn}|bob", $"{first}|{SyntheticRuns.User}"]);
@@ -513,7 +531,7 @@ public sealed class LargeRunIndexTests(LargeRunIndexFixture fixture) : IClassFix
     }
 
     [Fact]
-    public void Runs_IndexDeleted_TenThousandRuns_AreRebuiltToTheSameList()
+    public void Runs_IndexDeleted_TenThousandRuns_AreReadFromTheirFolders_AndCompactionRebuildsTheSameList()
     {
         var before = Flow.RunsIn(Namespace.Global).Select(r => $"{r.Id}|{r.User}|{r.StartedAt:O}|{string.Join(",", r.SystemTags)}").ToList();
         var fs = fixture.Runs.Fs;
@@ -521,7 +539,10 @@ public sealed class LargeRunIndexTests(LargeRunIndexFixture fixture) : IClassFix
         fs.File.Delete(fixture.Runs.IndexPath(LargeRunIndexFixture.Flow));
 
         Flow.RunsIn(Namespace.Global).Select(r => $"{r.Id}|{r.User}|{r.StartedAt:O}|{string.Join(",", r.SystemTags)}").ShouldBe(before);
+        fs.File.Exists(fixture.Runs.IndexPath(LargeRunIndexFixture.Flow)).ShouldBeFalse("a reader never writes");
+        RunIndex.Compact(fixture.Runs.Store, LargeRunIndexFixture.Flow);
         fixture.Runs.IndexLines(LargeRunIndexFixture.Flow).Count(l => l.Contains("\"startedAt\"", StringComparison.Ordinal)).ShouldBe(LargeRunIndexFixture.Count);
+        Flow.RunsIn(Namespace.Global).Select(r => $"{r.Id}|{r.User}|{r.StartedAt:O}|{string.Join(",", r.SystemTags)}").ShouldBe(before);
         AssertNewestAndLatestSuccessful();
         Flow.RunsIn("milestone").Count().ShouldBe(10);
     }

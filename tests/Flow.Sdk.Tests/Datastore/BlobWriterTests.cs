@@ -72,9 +72,9 @@ public sealed class BlobWriterTests : IDisposable
         }
     }
 
-    private (string Sha, long Length) WriteAndCommit(byte[] data, int piece = 0)
+    private (string Sha, long Length) WriteAndCommit(byte[] data, int piece = 0, BlobStore? blobs = null)
     {
-        using var writer = _blobs.Create();
+        using var writer = (blobs ?? _blobs).Create();
         WriteInPieces(writer, data, piece);
         return writer.Commit();
     }
@@ -282,7 +282,7 @@ public sealed class BlobWriterTests : IDisposable
         var written = new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
         File.SetLastWriteTimeUtc(path, written);
 
-        var (again, size) = WriteAndCommit(data, 1_000_003);
+        var (again, size) = WriteAndCommit(data, 1_000_003, new BlobStore(new FileSystem(), _root)); // another writer
 
         again.ShouldBe(sha);
         size.ShouldBe(length);

@@ -171,6 +171,24 @@ public sealed class GraphRuntimeTests : IDisposable
     }
 
     [Fact]
+    public async Task Foreach_WiderThanMaxNumSplits_FailsBeforeStoringASingleItem()
+    {
+        var run = _s.StartRun(new RunOptions(MaxWorkers: 16, MaxNumSplits: 10, MaxLogMegabytes: 10));
+        _s.Hooks.Join = (f, _) => f.Items = [.. Enumerable.Range(1000, 1000)];
+        await _s.RunSplitAndJoinAsync(run);
+        int Blobs() => Directory.GetFiles(Path.Combine(_s.Root, "blobs"), "*", SearchOption.AllDirectories).Length;
+        var before = Blobs();
+
+        var fan = await _s.RunTaskAsync(run, "Fan", "5", null, $"{run}/Join/4");
+
+        fan.IsSuccess.ShouldBeFalse();
+        fan.Error!.Type.ShouldBe(TaskRunner.LimitError);
+        fan.Error.Message.ShouldContain("fans out over 1000 items of Items, more than --max-num-splits 10");
+        fan.ForEach.ShouldBeNull();
+        Blobs().ShouldBe(before, "no item (and no item list) was stored");
+    }
+
+    [Fact]
     public async Task Foreach_OverAnEmptyCollection_FailsTheForeachTask()
     {
         var run = _s.StartRun();
@@ -441,11 +459,11 @@ public sealed class GraphRuntimeTests : IDisposable
 
         public FlowDatastore Store { get; }
 
-        public string StartRun()
+        public string StartRun(RunOptions? options = null)
         {
             var runId = Store.CreateRun(FlowName, DateTimeOffset.UtcNow);
             var parameters = ParameterBinder.Store(Store, _definition, new Dictionary<string, object?>(StringComparer.Ordinal) { ["Count"] = 1 });
-            Store.WriteRun(new RunRecord(FlowName, runId, DateTimeOffset.UtcNow, "tester", "no-snapshot", SdkInfo.Version, _temp.Path, parameters, ["runtime:test"]));
+            Store.WriteRun(new RunRecord(FlowName, runId, DateTimeOffset.UtcNow, "tester", "no-snapshot", SdkInfo.Version, _temp.Path, parameters, ["runtime:test"], Options: options));
             return runId;
         }
 
