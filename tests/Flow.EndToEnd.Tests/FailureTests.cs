@@ -55,7 +55,7 @@ public sealed class FailureTests(PackedProduct product)
         var run = product.Flow(dir, "run", "--flow", "ExitFlow");
 
         run.ExitCode.ShouldBe(1, run.ToString());
-        run.Stderr.ShouldContain("the worker process exited with code 3");
+        run.Stderr.ShouldContain("process exited with code 3 before the task finished");
         FlowClient.UseDatastore(Path.Combine(dir, ".flow"));
         FlowClient.GetFlow("ExitFlow").LatestRun!["Start"].Task.Finished.ShouldBeTrue();
     }
