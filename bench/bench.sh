@@ -3,10 +3,13 @@
 # with a fresh version, installed into a throwaway tool path and template hive, and a template project is timed.
 # Prints the median, minimum and maximum wall time of N repetitions (default 11) of each case.
 #   bash bench/bench.sh [N]
+# BENCH_CASES=loop,foreach,resume,big,persist,client,interrupt (comma-separated) runs only those groups; default all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 n=${1:-11}
+cases=",${BENCH_CASES:-loop,foreach,resume,big,persist,client,interrupt},"
+want() { [[ "$cases" == *",$1,"* ]]; }
 work=$(mktemp -d)
 # BENCH_KEEP=1 keeps the folder (tool, feed, project) for a closer look.
 trap 'dotnet build-server shutdown >/dev/null 2>&1 || true; if [ -z "${BENCH_KEEP:-}" ]; then rm -rf "$work"; else echo "kept $work"; fi' EXIT
@@ -35,6 +38,8 @@ public partial class WideFlow : FlowSpec
 {
     [Parameter] public int Count { get; init; } = 100;
 
+    [Parameter] public int SleepMs { get; init; }
+
     public partial int[] Items { get; set; }
 
     public partial long Square { get; set; }
@@ -43,7 +48,7 @@ public partial class WideFlow : FlowSpec
 
     [Step] public void Start() { Items = [.. Enumerable.Range(0, Count)]; Next(Each, forEach: nameof(Items)); }
 
-    [Step] public void Each(int item) { Square = (long)item * item; Next(Join); }
+    [Step] public void Each(int item) { if (SleepMs > 0) { Thread.Sleep(SleepMs); } Square = (long)item * item; Next(Join); }
 
     [Step] public void Join(Inputs<WideFlow> inputs) { Total = inputs.Sum(i => i.Square); Next(End); }
 
@@ -111,14 +116,17 @@ edit_and_run() {
 }
 
 echo "dotnet flow $version, $(nproc) cores, $(date -u +%Y-%m-%d)"
+if want loop; then
 measure "run, unchanged template flow" "$flow" run
 measure "show" "$flow" show
 measure "dump latest/Hello" "$flow" dump latest/Hello
 measure "dump latest/End --json" "$flow" dump latest/End --json
 measure "run after a one-line edit" edit_and_run
+fi
 
 # The scheduler: a foreach of 100 and of 1,000 trivial tasks, end to end (tool start, run, start and join).
 cd "$work/Wide"
+if want foreach; then
 "$flow" run >/dev/null
 measure "foreach of 100 (end to end)" "$flow" run --count 100
 REPS=5 measure "foreach of 1,000 (end to end)" "$flow" run --count 1000 --max-num-splits 1000
@@ -135,11 +143,12 @@ while kill -0 "$pid" 2>/dev/null; do
 done
 wait "$pid"
 printf '%-34s %5d MiB\n' "orchestrator peak, foreach 1,000" $((peak / 1024))
+fi
 
 # Resume of a 5-step flow failing at step 4, the code unchanged since the last build: three tasks cloned, two run.
 # Each repetition resumes the same failed origin. With a 1 GiB artifact upstream the clones cost the same.
 cd "$work/Resume"
-for mb in 0 1024; do
+want resume && for mb in 0 1024; do
   origin_file=$(mktemp)
   FAIL=1 "$flow" run --mb "$mb" --run-id-file "$origin_file" >/dev/null 2>&1 || true
   measure "resume at step 4 of 5 (${mb} MiB upstream)" "$flow" resume --origin-run-id "$(cat "$origin_file")"
@@ -209,7 +218,7 @@ cd "$work/Big"
 "$flow" run --mb 1 >/dev/null
 (cd "$work/Load" && dotnet build -c Release -nr:false -v:q -nologo "-p:RestoreAdditionalProjectSources=$work/feed" >/dev/null)
 loader="$work/Load/bin/Release/net10.0/Load.dll"
-for kind in random text; do
+want big && for kind in random text; do
   measure "256 MiB $kind artifact: run" "$flow" run --kind "$kind"
   peaks=()
   for _ in 1 2 3; do
@@ -227,6 +236,7 @@ done
 
 # Persisting a 1 GiB random artifact: the task reports the time it took to store it (flow: stored artifact ... in
 # X s); compared with zstd -1 plus sha256sum on the same bytes (the stored blob, raw), in the same run.
+if want persist; then
 for _ in 1 2 3; do
   "$flow" run --mb 1024 >/dev/null
   "$flow" logs latest/Start --stderr | grep -o 'in [0-9.]* s' | awk '{ print $2 }'
@@ -242,11 +252,13 @@ done
 refms=$(printf '%s\n' "${ref[@]}" | sort -n | sed -n 2p)
 awk -v ours="$(cat "$work/persist")" -v ref="$refms" 'BEGIN { printf "%-34s %.2f s (%.0f MiB/s); zstd -1 + sha256sum %.2f s (%.0f MiB/s): %.1fx\n", "persist 1 GiB random", ours, 1024 / ours, ref / 1000, 1024000 / ref, (ref / 1000) / ours }'
 rm -f "$work/raw1g" "$work/raw1g.zst"
+fi
 
 # The client (#7), in a fresh process each time: the newest 20 runs of a flow with 10,000 runs and its latest
 # successful run; then 50 runs of another flow with one artifact read from each. The fixture is written through the
 # datastore library (bench/ClientBench); the figures are the milliseconds from the first client call.
 cd "$repo"
+if want client; then
 MSBUILDDISABLENODEREUSE=1 dotnet build bench/ClientBench -c Release -nr:false -v:q -nologo "-p:ArtifactsPath=$work/artifacts" >/dev/null
 client="$work/artifacts/bin/ClientBench/release/ClientBench.dll"
 dotnet "$client" fixture "$work/clientstore/.flow"
@@ -254,3 +266,26 @@ for _ in $(seq "$n"); do dotnet "$client" measure "$work/clientstore/.flow"; don
 cut -d' ' -f1 "$work/client.txt" | sort -n | awk '{ t[NR] = $1 } END { printf "%-34s median %5d ms   min %5d ms   max %5d ms   (n=%d)\n", "newest 20 of 10,000 runs + latest successful", t[int((NR + 1) / 2)], t[1], t[NR], NR }'
 cut -d' ' -f2 "$work/client.txt" | sort -n | awk '{ t[NR] = $1 } END { printf "%-34s median %5d ms   min %5d ms   max %5d ms   (n=%d)\n", "50 runs, one artifact each", t[int((NR + 1) / 2)], t[1], t[NR], NR }'
 printf '%-34s %5d ms (once, then as above)\n' "the same with the run index deleted" "$(dotnet "$client" rebuild "$work/clientstore/.flow" | cut -d' ' -f1)"
+fi
+
+# Interrupting a run (#12): a foreach of 100 tasks of 200 ms each, in a session of its own; SIGTERM to the tool 1.5 s
+# after the run started; the time until every process of the run has ended (the run is then recorded as failed).
+if want interrupt; then
+cd "$work/Wide"
+stops=()
+for _ in $(seq "${REPS:-$n}"); do
+  idfile=$(mktemp -u)
+  setsid "$flow" run --count 100 --sleep-ms 200 --run-id-file "$idfile" >/dev/null 2>&1 &
+  leader=$!
+  while [ ! -s "$idfile" ]; do sleep 0.02; done
+  sleep 1.5
+  start=$(date +%s%N)
+  kill -TERM "$leader"
+  while [ -n "$(ps -o pid= -g "$leader" 2>/dev/null)" ]; do sleep 0.01; done
+  end=$(date +%s%N)
+  wait "$leader" 2>/dev/null || true
+  stops+=($(( (end - start) / 1000000 )))
+  rm -f "$idfile"
+done
+printf '%s\n' "${stops[@]}" | sort -n | awk '{ t[NR] = $1 } END { printf "%-34s median %5d ms   min %5d ms   max %5d ms   (n=%d)\n", "SIGTERM to every process gone", t[int((NR + 1) / 2)], t[1], t[NR], NR }'
+fi

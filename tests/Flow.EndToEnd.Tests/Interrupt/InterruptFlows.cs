@@ -63,3 +63,17 @@ public partial class LongLineFlow : FlowSpec
 
     [Step] public void End() { }
 }
+
+/// <summary>Parameters whose option names FlowRunner must take from the generator: an acronym and an explicit name.</summary>
+public partial class NamedParametersFlow : FlowSpec
+{
+    [Parameter] public int HTTPPort { get; init; } = 80;
+
+    [Parameter("creature")] public string Animal { get; init; } = "cat";
+
+    public partial string Seen { get; set; }
+
+    [Step] public void Start() { Seen = $"{HTTPPort} {Animal}"; Next(End); }
+
+    [Step] public void End() { }
+}
