@@ -124,6 +124,10 @@ internal sealed class BlobStore
     /// <remarks>The hash comes first, so an existing blob costs one pass of SHA-256 and is never compressed again.</remarks>
     public string Put(ReadOnlyMemory<byte> data)
     {
+        if (data.Length >= SpeculativeWriteSize && !ShouldCompress(data.Span))
+        {
+            return PutLargeRaw(data);
+        }
         var sha = Hash(data.Span);
         if (!Reuse(sha))
         {
@@ -141,6 +145,66 @@ internal sealed class BlobStore
                 }
             });
         }
+        return sha;
+    }
+
+    /// <summary>From this size on, a value stored raw is written while it is hashed, not after.</summary>
+    private const int SpeculativeWriteSize = 16 << 20;
+
+    /// <summary>
+    /// A large value that does not compress (random, already compressed): the disk, not the CPU, sets the pace, so
+    /// it is written to its temp file while another core hashes it, and handed to the disk chunk by chunk. When the
+    /// hash names a blob that exists, the write stops at the next chunk and the temp file goes: an existing blob is
+    /// still never written whole again, and a new one is durable about when its last chunk reaches the disk.
+    /// </summary>
+    private string PutLargeRaw(ReadOnlyMemory<byte> data)
+    {
+        _protect();
+        var hashing = Task.Run(() => Hash(data.Span));
+        var temp = AtomicFile.TempPath(_fs, _tmp);
+        bool? exists = null;
+        try
+        {
+            using (var output = _fs.FileStream.New(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16))
+            {
+                WriteHeader(output, compressed: false, data.Length);
+                for (var offset = 0; offset < data.Length; offset += ChunkSize)
+                {
+                    if (exists is null && hashing.IsCompleted && (exists = Reuse(hashing.Result)) == true)
+                    {
+                        break;
+                    }
+                    var chunk = data.Span.Slice(offset, Math.Min(ChunkSize, data.Length - offset));
+                    var at = output.Position;
+                    output.Write(chunk);
+                    output.Flush();
+                    FileSync.StartWriteback(output, at, chunk.Length);
+                }
+                exists ??= Reuse(hashing.Result);
+                if (exists == false)
+                {
+                    FileSync.Data(output);
+                }
+            }
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+        var sha = hashing.Result;
+        if (exists == true)
+        {
+            TryDelete(temp);
+            return sha;
+        }
+        if (_batch.Value is { } batch)
+        {
+            batch.Add(sha, temp, PathOf(sha), durable: true);
+            return sha;
+        }
+        Publish(sha, temp);
+        FileSync.Path(_fs, _fs.Path.GetDirectoryName(PathOf(sha))!);
         return sha;
     }
 

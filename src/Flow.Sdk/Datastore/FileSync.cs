@@ -15,13 +15,19 @@ internal static partial class FileSync
 
     private const int SyncFileRangeWrite = 2;
 
+    /// <summary>
+    /// Whether flushes happen: <c>FLOW_FSYNC=0</c> turns them off, for a scratch datastore that need not survive a power
+    /// cut (on tmpfs, say) and to measure what durability costs.
+    /// </summary>
+    public static readonly bool Enabled = Environment.GetEnvironmentVariable("FLOW_FSYNC") != "0";
+
     /// <summary>Flushes a stream's file to the disk (content and size).</summary>
-    public static void Data(FileSystemStream stream) => stream.Flush(flushToDisk: true);
+    public static void Data(FileSystemStream stream) => stream.Flush(flushToDisk: Enabled);
 
     /// <summary>Flushes the file or directory at <paramref name="path"/> (for a directory: its entries).</summary>
     public static void Path(IFileSystem fs, string path)
     {
-        if (fs is not FileSystem || OperatingSystem.IsWindows())
+        if (!Enabled || fs is not FileSystem || OperatingSystem.IsWindows())
         {
             return;
         }
@@ -43,7 +49,7 @@ internal static partial class FileSync
     /// <summary>Flushes everything written to the file system that holds <paramref name="path"/>, with one call.</summary>
     public static void FileSystemOf(IFileSystem fs, string path)
     {
-        if (fs is not FileSystem || OperatingSystem.IsWindows())
+        if (!Enabled || fs is not FileSystem || OperatingSystem.IsWindows())
         {
             return;
         }
@@ -74,7 +80,7 @@ internal static partial class FileSync
     /// </summary>
     public static void StartWriteback(FileSystemStream stream, long offset, long count)
     {
-        if (!OperatingSystem.IsLinux() || count <= 0)
+        if (!Enabled || !OperatingSystem.IsLinux() || count <= 0)
         {
             return;
         }

@@ -19,6 +19,7 @@ namespace Flow.Sdk.Runtime;
 internal sealed class LocalLauncher : ITaskLauncher
 {
     private static readonly int s_parallelStarts = Math.Max(1, Environment.ProcessorCount);
+    private static readonly Task s_never = new TaskCompletionSource().Task;
 
     /// <summary>A launcher stops a task this long after its <c>[Timeout]</c> when the task did not stop itself.</summary>
     private static readonly TimeSpan s_timeoutLeeway = TimeSpan.FromSeconds(10);
@@ -60,7 +61,7 @@ internal sealed class LocalLauncher : ITaskLauncher
         {
             lock (_gate)
             {
-                return _starting.Count == 0 ? Task.Delay(Timeout.Infinite) : Task.WhenAny(_starting.Keys);
+                return _starting.Count == 0 ? s_never : Task.WhenAny(_starting.Keys);
             }
         }
     }

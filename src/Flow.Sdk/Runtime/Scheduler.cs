@@ -125,7 +125,8 @@ internal sealed class Scheduler(
                 }
             }
         }
-        launcher.Prepare([.. _queue.Select(t => t.Step)]);
+        // Room ahead (workers to start) for the tasks the pool will run; a step with [Environment] gets its own process.
+        launcher.Prepare([.. _queue.Where(t => graph.FindStep(t.Step)?.Environment is not { Count: > 0 }).Select(t => t.Step)]);
         for (var i = _queue.Count; i > 0; i--)
         {
             var task = _queue.Dequeue();
