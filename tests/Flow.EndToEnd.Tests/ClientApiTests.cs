@@ -160,27 +160,4 @@ public sealed partial class ClientApiTests(PackedProduct product)
         script.ExitCode.ShouldBe(0, script.ToString());
         script.Stdout.ShouldContain($"ProducerFlow/{RunId(run)} value 35 in namespace user:e2e");
     }
-
-    /// <summary>The product's package cache and user for code that starts dotnet from this process (the runner).</summary>
-    private sealed class ProductEnvironment : IDisposable
-    {
-        private readonly Dictionary<string, string?> _saved = [];
-
-        public ProductEnvironment(PackedProduct product)
-        {
-            foreach (var (name, value) in product.Environment)
-            {
-                _saved[name] = Environment.GetEnvironmentVariable(name);
-                Environment.SetEnvironmentVariable(name, value);
-            }
-        }
-
-        public void Dispose()
-        {
-            foreach (var (name, value) in _saved)
-            {
-                Environment.SetEnvironmentVariable(name, value);
-            }
-        }
-    }
 }

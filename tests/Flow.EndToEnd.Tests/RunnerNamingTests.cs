@@ -23,27 +23,4 @@ public sealed class RunnerNamingTests(PackedProduct product)
         var unknown = await Should.ThrowAsync<FlowException>(() => runner.RunAsync(new Dictionary<string, object?> { ["Port"] = 1 }));
         unknown.Message.ShouldContain("HTTPPort (--http-port)");
     }
-
-    /// <summary>The packed product's environment (its package cache, FLOW_USER) in this process, for FlowRunner's builds.</summary>
-    private sealed class ProductEnvironment : IDisposable
-    {
-        private readonly Dictionary<string, string?> _saved = [];
-
-        public ProductEnvironment(PackedProduct product)
-        {
-            foreach (var (name, value) in product.Environment)
-            {
-                _saved[name] = Environment.GetEnvironmentVariable(name);
-                Environment.SetEnvironmentVariable(name, value);
-            }
-        }
-
-        public void Dispose()
-        {
-            foreach (var (name, value) in _saved)
-            {
-                Environment.SetEnvironmentVariable(name, value);
-            }
-        }
-    }
 }
