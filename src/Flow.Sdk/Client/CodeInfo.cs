@@ -22,6 +22,9 @@ public sealed class CodeInfo
     /// <summary>Gets the snapshot's source files and project files, as paths relative to the project's source root.</summary>
     public IReadOnlyList<string> Sources => [.. Manifest.Files.Where(f => f.Path.StartsWith("src/", StringComparison.Ordinal)).Select(f => f.Path["src/".Length..])];
 
+    /// <summary>Gets the graphs of the snapshot's flows, as the build recorded them.</summary>
+    public IReadOnlyList<Graph.FlowGraph> Graphs => Manifest.Graphs();
+
     /// <summary>Writes the sources and project files the run executed into <paramref name="directory"/> (created if needed); they build as they did.</summary>
     /// <param name="directory">The folder to write to; existing files with the same names are replaced.</param>
     /// <returns>The number of files written.</returns>

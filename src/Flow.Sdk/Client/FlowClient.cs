@@ -14,7 +14,7 @@ namespace Flow.Sdk;
 public static class FlowClient
 {
     private static readonly Lock s_gate = new();
-    private static FlowDatastore? s_store;
+    private static FlowStore? s_store;
     private static string? s_namespace;
     private static bool s_namespaceSet;
 
@@ -36,76 +36,51 @@ public static class FlowClient
     {
         lock (s_gate)
         {
-            s_store = FlowDatastore.Open(new FileSystem(), Path.GetFullPath(path), create: false);
+            s_store = FlowStore.Over(FlowDatastore.Open(new FileSystem(), Path.GetFullPath(path), create: false), () => Namespace);
         }
     }
 
-    internal static FlowDatastore Store
+    /// <summary>Gets the store the static client reads: the one <see cref="UseDatastore"/> named, else the one found.</summary>
+    public static FlowStore Store
     {
         get
         {
             lock (s_gate)
             {
                 var fs = new FileSystem();
-                return s_store ??= FlowDatastore.Open(fs, DatastoreLocator.Locate(fs, null, fs.Directory.GetCurrentDirectory()), create: false);
+                return s_store ??= FlowStore.Over(FlowDatastore.Open(fs, DatastoreLocator.Locate(fs, null, fs.Directory.GetCurrentDirectory()), create: false), () => Namespace);
             }
         }
     }
 
     /// <summary>Gets every flow that has runs in the datastore.</summary>
     /// <returns>The flows, by name.</returns>
-    public static IReadOnlyList<FlowInfo> Flows() => Flows(Store);
+    public static IReadOnlyList<FlowInfo> Flows() => Store.Flows();
 
     /// <summary>Gets a flow by name.</summary>
     /// <param name="name">The flow's class name.</param>
     /// <returns>The flow.</returns>
-    public static FlowInfo GetFlow(string name) => GetFlow(Store, name);
+    public static FlowInfo GetFlow(string name) => Store.GetFlow(name);
 
     /// <summary>Gets a run from its pathspec, <c>Flow/runId</c>; <c>latest</c> names the newest run in the namespace.</summary>
     /// <param name="pathspec">The run's pathspec.</param>
     /// <returns>The run.</returns>
-    public static RunInfo GetRun(string pathspec)
-    {
-        var spec = Pathspec.ParseFull(pathspec, 2);
-        return GetFlow(spec.Flow!).GetRun(spec.Run);
-    }
+    public static RunInfo GetRun(string pathspec) => Store.GetRun(pathspec);
 
     /// <summary>Gets a step from its pathspec, <c>Flow/runId/Step</c>.</summary>
     /// <param name="pathspec">The step's pathspec.</param>
     /// <returns>The step.</returns>
-    public static StepInfo GetStep(string pathspec)
-    {
-        var spec = Pathspec.ParseFull(pathspec, 3);
-        return GetFlow(spec.Flow!).GetRun(spec.Run)[spec.Step!];
-    }
+    public static StepInfo GetStep(string pathspec) => Store.GetStep(pathspec);
 
     /// <summary>Gets a task from its pathspec, <c>Flow/runId/Step/taskId</c>.</summary>
     /// <param name="pathspec">The task's pathspec.</param>
     /// <returns>The task.</returns>
-    public static TaskInfo GetTask(string pathspec)
-    {
-        var spec = Pathspec.ParseFull(pathspec, 4);
-        return GetFlow(spec.Flow!).GetRun(spec.Run)[spec.Step!][spec.Task!];
-    }
+    public static TaskInfo GetTask(string pathspec) => Store.GetTask(pathspec);
 
     /// <summary>Gets every namespace the datastore's runs are in: each user's (<c>user:&lt;name&gt;</c>) and every user tag.</summary>
     /// <returns>The namespaces, sorted.</returns>
-    public static IReadOnlyList<string> Namespaces()
-    {
-        var store = Store;
-        return [.. store.ListFlows().SelectMany(f => RunIndex.Read(store, f)).SelectMany(e => e.SystemTags.Where(t => t.StartsWith("user:", StringComparison.Ordinal)).Concat(e.Tags))
-            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
-    }
+    public static IReadOnlyList<string> Namespaces() => Store.Namespaces();
 
-    internal static IReadOnlyList<FlowInfo> Flows(FlowDatastore store) => [.. store.ListFlows().Select(f => new FlowInfo(store, f))];
-
-    internal static FlowInfo GetFlow(FlowDatastore store, string name)
-    {
-        if (!FlowDatastore.IsIdentifier(name) || !store.FileSystem.Directory.Exists(store.FlowDir(name)))
-        {
-            var known = store.ListFlows();
-            throw new FlowException($"No flow named '{name}' in the datastore {store.Root}{(known.Count > 0 ? "; it holds " + string.Join(", ", known) : "")}.");
-        }
-        return new FlowInfo(store, name);
-    }
+    /// <summary>A flow of a datastore the caller opened (the tool's <c>--datastore</c>), seen in the static namespace.</summary>
+    internal static FlowInfo GetFlow(FlowDatastore store, string name) => FlowStore.Over(store, () => Namespace).GetFlow(name);
 }

@@ -5,11 +5,13 @@ namespace Flow.Sdk;
 /// <summary>A flow in the datastore: its runs, newest first.</summary>
 public sealed class FlowInfo
 {
+    private readonly FlowStore _client;
     private readonly FlowDatastore _store;
 
-    internal FlowInfo(FlowDatastore store, string name)
+    internal FlowInfo(FlowStore client, string name)
     {
-        _store = store;
+        _client = client;
+        _store = client.Store;
         Name = name;
     }
 
@@ -19,14 +21,14 @@ public sealed class FlowInfo
     /// <summary>Gets the pathspec, the flow's name.</summary>
     public string Pathspec => Name;
 
-    /// <summary>Gets the flow's runs in <see cref="FlowClient.Namespace"/>, newest first (by start time).</summary>
+    /// <summary>Gets the flow's runs in the client's namespace, newest first (by start time).</summary>
     /// <remarks>Read from the flow's run index: listing the newest runs of a flow with thousands reads one file.</remarks>
-    public IEnumerable<RunInfo> Runs => RunsIn(FlowClient.Namespace);
+    public IEnumerable<RunInfo> Runs => RunsIn(_client.Namespace);
 
-    /// <summary>Gets the newest run in <see cref="FlowClient.Namespace"/>, or null.</summary>
+    /// <summary>Gets the newest run in the client's namespace, or null.</summary>
     public RunInfo? LatestRun => Runs.FirstOrDefault();
 
-    /// <summary>Gets the newest successful run in <see cref="FlowClient.Namespace"/>, or null.</summary>
+    /// <summary>Gets the newest successful run in the client's namespace, or null.</summary>
     public RunInfo? LatestSuccessfulRun => Runs.FirstOrDefault(r => r.Successful);
 
     /// <summary>Gets the flow's runs carrying <paramref name="tag"/> (any namespace tag; null for every run), newest first.</summary>
@@ -43,7 +45,7 @@ public sealed class FlowInfo
         ArgumentNullException.ThrowIfNull(runId);
         if (runId == "latest")
         {
-            return LatestRun ?? throw new FlowException($"Flow {Name} has no run in namespace {FlowClient.Namespace ?? "(global)"}.");
+            return LatestRun ?? throw new FlowException($"Flow {Name} has no run in namespace {_client.Namespace ?? "(global)"}.");
         }
         if (!FlowDatastore.IsId(runId) || _store.ReadRun(Name, runId) is null)
         {

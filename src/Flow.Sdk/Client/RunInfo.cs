@@ -8,6 +8,8 @@ public sealed class RunInfo
     private readonly FlowDatastore _store;
     private readonly RunIndexEntry? _entry;
     private RunRecord? _record;
+    private Graph.FlowGraph? _graph;
+    private bool _graphRead;
 
     internal RunInfo(FlowDatastore store, string flow, string id, RunIndexEntry? entry = null)
     {
@@ -45,6 +47,42 @@ public sealed class RunInfo
     /// processes died (its orchestrator's heartbeat stopped or its process is gone).
     /// </summary>
     public string Status => _store.RunStatus(Flow, Id, _entry?.EndStatus);
+
+    /// <summary>Gets the run's state as a value: <see cref="Status"/>, typed.</summary>
+    public RunState State => Status switch
+    {
+        RunStates.Running => RunState.Running,
+        RunStates.Succeeded => RunState.Succeeded,
+        _ => RunState.Failed,
+    };
+
+    /// <summary>Gets why the run failed (the failed task and its error, or the signal that stopped it), or null.</summary>
+    public string? Failure => _store.ReadRunEnd(Flow, Id) is { Status: RunStates.Failed } end ? end.Error
+        : State == RunState.Failed ? "its processes died before it ended (its orchestrator is gone)" : null;
+
+    /// <summary>Gets the run this one resumed (its clones' origin), or null for a fresh run.</summary>
+    public string? OriginRunId => Record.OriginRunId;
+
+    /// <summary>Gets the flow's graph as the run's code had it (from its code snapshot), or null when the snapshot cannot be read.</summary>
+    public Graph.FlowGraph? Graph
+    {
+        get
+        {
+            if (_graph is null && !_graphRead)
+            {
+                _graphRead = true;
+                try
+                {
+                    _graph = Code.Graphs.FirstOrDefault(g => g.Name == Flow);
+                }
+                catch (FlowException)
+                {
+                    // No snapshot (a run written by a test) or a damaged one: verify reports it.
+                }
+            }
+            return _graph;
+        }
+    }
 
     /// <summary>Gets the user who started the run.</summary>
     public string User => _entry?.User ?? Record.User;

@@ -55,6 +55,15 @@ public sealed class TaskInfo
         }
     }
 
+    /// <summary>Gets the latest attempt's state as a value: <see cref="Status"/>, typed.</summary>
+    public TaskState State => Status switch
+    {
+        AttemptDoneRecord.Succeeded => TaskState.Succeeded,
+        AttemptDoneRecord.Failed => TaskState.Failed,
+        RunStates.Running => TaskState.Running,
+        _ => TaskState.Died,
+    };
+
     /// <summary>Gets a value indicating whether the latest attempt is finalized.</summary>
     public bool Finished => Latest.Done is not null;
 
@@ -81,7 +90,10 @@ public sealed class TaskInfo
         get
         {
             var me = $"{Step.Run.Id}/{Step.Name}/{Id}";
-            return [.. Step.Run.Steps.SelectMany(s => s.Tasks)
+            // Only the steps the graph says follow this one (every step when the graph cannot be read).
+            var next = Step.Run.Graph?.FindStep(Step.Name)?.Next;
+            var steps = next is null ? Step.Run.Steps : Step.Run.Steps.Where(s => next.Contains(s.Name, StringComparer.Ordinal));
+            return [.. steps.SelectMany(s => s.Tasks)
                 .Where(t => (_store.ReadAttemptStart(t.AttemptDir(t.Attempt))?.InputPaths ?? []).Contains(me, StringComparer.Ordinal))];
         }
     }
@@ -211,14 +223,15 @@ public sealed class TaskInfo
     /// <param name="stdout">Whether to include standard output.</param>
     /// <param name="stderr">Whether to include standard error.</param>
     /// <returns>The output reader.</returns>
-    public TaskOutput Output(int? attempt = null, bool stdout = true, bool stderr = true)
+    /// <param name="from">Where an earlier reader stopped (<see cref="TaskOutput.Position"/>), to read only what came after.</param>
+    public TaskOutput Output(int? attempt = null, bool stdout = true, bool stderr = true, OutputPosition? from = null)
     {
         var number = attempt ?? Attempt;
         if (attempt is not null && _store.ListAttempts(Step.Run.Flow, Step.Run.Id, Step.Name, Id) is var attempts && !attempts.Contains(number))
         {
             throw new FlowException($"Task {Pathspec} has no attempt {number}; its latest is {Attempt}.");
         }
-        return new TaskOutput(_store, this, number, stdout, stderr);
+        return new TaskOutput(_store, this, number, stdout, stderr, from ?? default);
     }
 
     internal static string ReadLog(FlowDatastore store, string attemptDir, bool stdout)

@@ -13,6 +13,11 @@ public readonly record struct OutputLine(DateTimeOffset? Time, string Text, bool
     public string TimeText => Time?.UtcDateTime.ToString(LogFormat.TimeFormat, CultureInfo.InvariantCulture) ?? string.Empty;
 }
 
+/// <summary>How far a task's two output streams have been read, in bytes of their stored logs.</summary>
+/// <param name="Stdout">Bytes of standard output read.</param>
+/// <param name="Stderr">Bytes of standard error read.</param>
+public readonly record struct OutputPosition(long Stdout, long Stderr);
+
 /// <summary>
 /// A task's output, read as it grows: each <see cref="ReadNew"/> returns the lines written since the last call (both
 /// streams merged in the order they were printed), so following a running task never reads a byte twice. A task a
@@ -24,8 +29,10 @@ public sealed class TaskOutput
     private readonly TaskInfo _task;
     private readonly string _dir;
     private readonly List<LogReader> _readers = [];
+    private readonly LogReader? _stdout;
+    private readonly LogReader? _stderr;
 
-    internal TaskOutput(FlowDatastore store, TaskInfo task, int attempt, bool stdout, bool stderr)
+    internal TaskOutput(FlowDatastore store, TaskInfo task, int attempt, bool stdout, bool stderr, OutputPosition from)
     {
         _store = store;
         _task = task;
@@ -33,13 +40,18 @@ public sealed class TaskOutput
         _dir = task.OutputDir(attempt);
         if (stdout)
         {
-            _readers.Add(new LogReader(store.FileSystem, store.FileSystem.Path.Combine(_dir, LogFormat.Stdout), isError: false));
+            _stdout = new LogReader(store.FileSystem, store.FileSystem.Path.Combine(_dir, LogFormat.Stdout), isError: false, from.Stdout);
+            _readers.Add(_stdout);
         }
         if (stderr)
         {
-            _readers.Add(new LogReader(store.FileSystem, store.FileSystem.Path.Combine(_dir, LogFormat.Stderr), isError: true));
+            _stderr = new LogReader(store.FileSystem, store.FileSystem.Path.Combine(_dir, LogFormat.Stderr), isError: true, from.Stderr);
+            _readers.Add(_stderr);
         }
     }
+
+    /// <summary>Gets how far each stream has been read: give it to <see cref="TaskInfo.Output"/> to go on from here later.</summary>
+    public OutputPosition Position => new(_stdout?.Offset ?? 0, _stderr?.Offset ?? 0);
 
     /// <summary>Gets the attempt whose output this is.</summary>
     public int Attempt { get; }
