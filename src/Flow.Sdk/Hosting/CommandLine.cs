@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Flow.Sdk.Hosting;
 
 /// <summary>
@@ -44,7 +42,7 @@ internal sealed class CommandLine
             var arg = args[i];
             if (!arg.StartsWith('-') || arg == "-" || arg == "--")
             {
-                throw new FlowException($"Unexpected argument '{arg}'; options are written --name value (see --help).");
+                throw new FlowException($"Unexpected argument '{InputChecks.Shorten(arg)}'; options are written --name value (see --help).");
             }
             var name = arg.TrimStart('-');
             string? inline = null;
@@ -62,7 +60,7 @@ internal sealed class CommandLine
             var isBuiltIn = withValue.Contains(name);
             if (!isBuiltIn && !allowOthers)
             {
-                throw new FlowException($"Unknown option {arg} (see --help).");
+                throw new FlowException($"Unknown option {InputChecks.Shorten(arg)} (see --help).");
             }
             string? value = inline;
             var bareFlag = flagOthers?.Contains(name) == true;
@@ -85,7 +83,7 @@ internal sealed class CommandLine
             }
             else if (!result.Others.TryAdd(name, value))
             {
-                throw new FlowException($"Parameter --{name} is given twice.");
+                throw new FlowException($"Parameter --{InputChecks.Shorten(name)} is given twice.");
             }
         }
         return result;
@@ -97,15 +95,14 @@ internal sealed class CommandLine
 
     public IReadOnlyList<string> Values(string name) => _values.TryGetValue(name, out var list) ? list : [];
 
-    public int Int(string name, int fallback)
+    /// <summary>A whole-number option, at least <paramref name="min"/> (1: a count; 0: an index, such as step's --attempt).</summary>
+    public int Int(string name, int fallback, int min = 1)
     {
         var raw = Value(name);
         if (raw is null)
         {
             return fallback;
         }
-        return int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0
-            ? n
-            : throw new FlowException($"Option --{name}: '{raw}' is not a positive whole number.");
+        return (int)InputChecks.Whole("--" + name, raw, min, int.MaxValue, $"--{name} {Math.Max(min, 4)}");
     }
 }
