@@ -23,7 +23,7 @@ internal static class ParameterBinder
         if (unknown is not null)
         {
             var known = flow.Graph.Parameters.Count == 0 ? "it has no parameters" : "its parameters are " + string.Join(", ", flow.Graph.Parameters.Select(p => "--" + p.Option));
-            throw new FlowException($"Unknown option --{unknown} for flow {flow.Name}: {known} (see --help).");
+            throw new FlowException($"Unknown option --{InputChecks.Shorten(unknown)} for flow {flow.Name}: {known} (see --help).");
         }
         FlowSpec? defaults = null;
         var values = new Dictionary<string, object?>(StringComparer.Ordinal);
@@ -98,16 +98,61 @@ internal static class ParameterBinder
                 ? throw new FlowException($"Included file --{parameter.Option} of flow {flow.Name} is required: pass --{parameter.Option} PATH (an empty path names no file).")
                 : new IncludedPath(null, null);
         }
+        var option = $"Included file --{parameter.Option}{source}";
+        var shown = InputChecks.Shorten(path);
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            throw new FlowException($"{option}: '{path}' is only spaces: give a file's path (an empty value means no file).");
+        }
         var full = System.IO.Path.GetFullPath(path);
+        if (InputChecks.TooLong(full) is { } tooLong)
+        {
+            throw new FlowException($"{option}: '{shown}' is too long for a path ({tooLong}); give a shorter path.");
+        }
+        // The type first, without opening: a folder cannot be read, a pipe's open blocks until a writer comes, and a
+        // device (/dev/zero, /dev/urandom) would be stored forever (FileKind says how it is asked).
+        var kind = FileKind.Of(full);
+        switch (kind)
+        {
+            case FileKind.Kind.Missing:
+                throw new FlowException($"{option}: {Missing(full, shown)}");
+            case FileKind.Kind.Denied:
+                throw new FlowException($"{option}: cannot reach {shown}: this user may not open one of its folders; fix their permissions or give another file.");
+            case FileKind.Kind.Directory:
+                throw new FlowException($"{option}: {shown} is a folder; give a file (its content is stored with the run).");
+            case FileKind.Kind.Special:
+                throw new FlowException($"{option}: {shown} is {FileKind.Describe(full, kind)}, not a regular file: only a regular file is stored (a pipe or device may never end); copy the data into a file and give that, or give an empty value for no file.");
+        }
         try
         {
             using var probe = File.OpenRead(full);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        catch (UnauthorizedAccessException)
         {
-            throw new FlowException($"Included file --{parameter.Option}{source}: cannot read {path}: {e.Message}");
+            throw new FlowException($"{option}: cannot read {shown}: permission denied; fix its permissions (chmod) or give another file.");
+        }
+        catch (Exception e) when (e is IOException or NotSupportedException)
+        {
+            throw new FlowException($"{option}: cannot read {shown}: {e.Message.TrimEnd('.')}; give a readable file.");
         }
         return new IncludedPath(path, full);
+    }
+
+    /// <summary>Why a path names nothing: no such file, or one of its folders is a file.</summary>
+    private static string Missing(string full, string shown)
+    {
+        for (var dir = System.IO.Path.GetDirectoryName(full); dir is not null; dir = System.IO.Path.GetDirectoryName(dir))
+        {
+            if (File.Exists(dir))
+            {
+                return $"cannot read {shown}: {dir} is a file, not a folder; give the path of a file.";
+            }
+            if (Directory.Exists(dir))
+            {
+                return $"cannot read {shown}: no such file in {dir}; give the path of an existing file.";
+            }
+        }
+        return $"cannot read {shown}: no such file; give the path of an existing file.";
     }
 
     /// <summary>Stores every parameter value as a blob (included files streamed from disk) and returns the references.</summary>
@@ -160,6 +205,13 @@ internal static class ParameterBinder
             }
             throw new FlowException($"Parameter --{parameter.Option} needs a value ({parameter.Type}).");
         }
+        if ((target == typeof(double) || target == typeof(float)) && double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var wide)
+            && (double.IsInfinity(wide) || (target == typeof(float) && float.IsInfinity((float)wide))) && !raw.Contains("inf", StringComparison.OrdinalIgnoreCase)
+            && !raw.Contains('∞', StringComparison.Ordinal))
+        {
+            // 1e999 parses as infinity: an overflow, not the infinity a user would write as "Infinity".
+            throw new FlowException($"Parameter --{parameter.Option}{source}: '{InputChecks.Shorten(raw)}' is out of range for {parameter.Type} (it overflows to infinity); give a smaller number.");
+        }
         object? value = target switch
         {
             _ when target == typeof(string) => raw,
@@ -175,8 +227,13 @@ internal static class ParameterBinder
             _ when parameter.Separator is { Length: > 0 } separator && !raw.StartsWith('[') && !raw.StartsWith('@') => Split(raw, separator, type, parameter, source),
             _ => FromJson(raw, type, parameter, source),
         };
+        if (value is null && (target == typeof(int) || target == typeof(long)) && raw.Trim().TrimStart('-', '+') is { Length: > 0 } digits && digits.All(char.IsAsciiDigit))
+        {
+            var range = target == typeof(int) ? $"{int.MinValue} to {int.MaxValue}" : $"{long.MinValue} to {long.MaxValue}";
+            throw new FlowException($"Parameter --{parameter.Option}{source}: '{InputChecks.Shorten(raw)}' is out of range for {parameter.Type} (from {range}).");
+        }
         return value ?? throw new FlowException(
-            $"Parameter --{parameter.Option}{source}: '{raw}' is not a valid {parameter.Type}{Expected(target)}.");
+            $"Parameter --{parameter.Option}{source}: '{InputChecks.Shorten(raw)}' is not a valid {parameter.Type}{Expected(target)}.");
     }
 
     private static string Expected(Type target) => target switch
