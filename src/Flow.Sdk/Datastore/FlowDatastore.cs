@@ -51,9 +51,29 @@ internal sealed partial class FlowDatastore
         if (fs.File.Exists(formatFile))
         {
             CheckFormat(fs, root, formatFile);
-            return new FlowDatastore(fs, root);
+            var existing = new FlowDatastore(fs, root);
+            if (create && !existing.IsWritable())
+            {
+                // A writer (run, resume) learns it now, before it imports a snapshot or claims a run id.
+                throw new FlowException(
+                    $"The datastore {root} is read-only for this user: a run cannot be recorded there (nothing was changed); run as a user who can write there, or pass --datastore DIR.",
+                    ExitCodes.Failure);
+            }
+            return existing;
         }
         var exists = fs.Directory.Exists(root);
+        if (exists)
+        {
+            try
+            {
+                _ = fs.Directory.EnumerateFileSystemEntries(root).Any();
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // format.json is there or not: this user cannot even look.
+                throw new FlowException($"The datastore folder {root} is not readable by this user; fix its permissions or point --datastore elsewhere.", ExitCodes.Failure);
+            }
+        }
         if (exists && LooksLikeADatastore(fs, root))
         {
             throw new FlowException(
@@ -74,7 +94,14 @@ internal sealed partial class FlowDatastore
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new FlowException($"Cannot create the datastore {root}: {e.Message}; choose a writable folder with --datastore.", ExitCodes.Usage, e);
+            for (var up = fs.Path.GetDirectoryName(root); up is not null; up = fs.Path.GetDirectoryName(up))
+            {
+                if (fs.File.Exists(up))
+                {
+                    throw new FlowException($"Cannot create the datastore {root}: {up} is a file, not a folder; point --datastore at a folder.", ExitCodes.Usage, e);
+                }
+            }
+            throw new FlowException($"Cannot create the datastore {root}: {e.Message.TrimEnd('.')}; choose a writable folder with --datastore.", ExitCodes.Usage, e);
         }
         var store = new FlowDatastore(fs, root);
         store.WriteRecord(formatFile, new FormatRecord(FormatVersion, "Flow.Sdk " + SdkInfo.Version), overwrite: false, durable: true);

@@ -35,7 +35,18 @@ public static class FlowHost
             Console.Error.WriteLine(verbose ? e.ToString() : "error: " + e.Message);
             return e.ExitCode;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or NotSupportedException or System.Text.Json.JsonException)
+        catch (Exception e) when (InputChecks.Describe(e) is { } known)
+        {
+            // A file system error no check turned into its own line: permission denied, a path too long, ...
+            Console.Error.WriteLine(verbose ? e.ToString() : "error: " + known.Line);
+            return known.ExitCode;
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine(verbose ? e.ToString() : $"error: {e.Message.TrimEnd('.')}: a file operation failed (rerun with --verbose for details).");
+            return ExitCodes.Failure;
+        }
+        catch (Exception e) when (e is InvalidOperationException or NotSupportedException or System.Text.Json.JsonException)
         {
             Console.Error.WriteLine(verbose ? e.ToString() : $"error: {e.GetType().Name}: {e.Message} (rerun with --verbose for details)");
             return ExitCodes.Failure;
@@ -74,7 +85,11 @@ public static class FlowHost
         return ExitCodes.Success;
     }
 
-    internal static FlowDefinition ChooseFlow(IReadOnlyList<FlowDefinition> flows, string? name) => FlowChoice.Choose(flows, f => f.Name, name);
+    internal static FlowDefinition ChooseFlow(IReadOnlyList<FlowDefinition> flows, string? name)
+    {
+        InputChecks.FlowName(name);
+        return FlowChoice.Choose(flows, f => f.Name, name);
+    }
 
     private static int Show(string[] args, FlowDefinition[] flows)
     {
@@ -104,8 +119,9 @@ public static class FlowHost
             return ExitCodes.Success;
         }
         var limits = Limits(options);
+        var settings = Settings(DatastoreRoot(fs, options), limits, RunIdFile(options.Value("run-id-file")));
         var values = ParameterBinder.Resolve(flow, options.Others);
-        return await RunSession.ExecuteAsync(fs, flow, Settings(fs, options, limits), watch, store =>
+        return await RunSession.ExecuteAsync(fs, flow, settings, watch, store =>
         {
             try
             {
@@ -125,12 +141,21 @@ public static class FlowHost
     private static async Task<int> ResumeAsync(string[] args, FlowDefinition[] flows, IFileSystem fs)
     {
         var watch = Stopwatch.StartNew();
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            // Help whatever else is given: it needs no flow (a project with several flows would ask for --flow first).
+            Console.Write(ResumeHelp);
+            return ExitCodes.Success;
+        }
         var flow = ChooseFlow(flows, CommandLine.PeekValue(args, "flow"));
         string? fromStep = null;
         if (args.Length > 0 && !args[0].StartsWith('-'))
         {
-            fromStep = flow.Graph.FindStep(args[0])?.Name
-                ?? throw new FlowException($"Flow {flow.Name} has no step {args[0]}; its steps are {string.Join(", ", flow.Graph.Ordered().Select(s => s.Name))}.");
+            var steps = string.Join(", ", flow.Graph.Ordered().Select(s => s.Name));
+            fromStep = string.IsNullOrWhiteSpace(args[0])
+                ? throw new FlowException($"resume's STEP is {(args[0].Length == 0 ? "empty" : "only spaces")}: name a step of {flow.Name} ({steps}), or leave it out to re-run from the failed step.")
+                : flow.Graph.FindStep(args[0])?.Name
+                ?? throw new FlowException($"Flow {flow.Name} has no step {InputChecks.Shorten(args[0])}; its steps are {steps}.");
             args = args[1..];
         }
         var known = s_runOptionsWithValue.Append("origin-run-id").ToArray();
@@ -139,30 +164,29 @@ public static class FlowHost
             var name = arg[2..].Split('=')[0];
             if (!known.Contains(name) && !s_runFlags.Contains(name) && name != "plan")
             {
-                throw new FlowException($"resume does not take --{name}: it reuses the origin run's parameters (options: [STEP] --origin-run-id ID --plan --tag --run-id-file --max-workers --max-num-splits --max-log-size).");
+                throw new FlowException($"resume does not take --{InputChecks.Shorten(name)}: it reuses the origin run's parameters (options: [STEP] --origin-run-id ID --plan --tag --run-id-file --max-workers --max-num-splits --max-log-size).");
             }
         }
         var options = CommandLine.Parse(args, known, [.. s_runFlags, "plan"]);
-        if (options.Has("help") || options.Has("h"))
-        {
-            Console.Write("""
-                Usage: dotnet flow resume [STEP] [--origin-run-id ID] [--plan] [run options]
-
-                Starts a new run with the parameters of the origin run (default: the flow's newest run). Every task of
-                the origin that succeeded is cloned by reference; the failed step (or STEP) and everything after it
-                runs again, with the current code. --plan prints what would be cloned and what would run, and why,
-                without running anything.
-
-                """);
-            return ExitCodes.Success;
-        }
         var limits = Limits(options);
-        var root = DatastoreLocator.Locate(fs, options.Value("datastore"), fs.Directory.GetCurrentDirectory());
-        var store = FlowDatastore.Open(fs, root, create: false);
-        var originId = options.Value("origin-run-id") ?? store.ListRuns(flow.Name).FirstOrDefault()
-            ?? throw new FlowException($"Flow {flow.Name} has no run in {root} to resume; start one with 'dotnet flow run'.");
-        if (!FlowDatastore.IsId(originId) || store.ReadRun(flow.Name, originId) is not { } origin)
+        var runIdFile = RunIdFile(options.Value("run-id-file"));
+        var root = DatastoreRoot(fs, options);
+        var given = options.Value("origin-run-id");
+        if (given is not null && !FlowDatastore.IsId(given))
         {
+            throw new FlowException(string.IsNullOrWhiteSpace(given)
+                ? $"--origin-run-id is {(given.Length == 0 ? "empty" : "only spaces")}: give a run id of {flow.Name} (such as {RunIdExample}), or leave it out to resume the newest run."
+                : $"--origin-run-id '{InputChecks.Shorten(given)}' is not a run id: run ids are numbers such as {RunIdExample} ('dotnet flow dump latest/Start' shows the newest).");
+        }
+        var store = FlowDatastore.Open(fs, root, create: false);
+        var originId = given ?? store.ListRuns(flow.Name).FirstOrDefault()
+            ?? throw new FlowException($"Flow {flow.Name} has no run in {root} to resume; start one with 'dotnet flow run'.");
+        if (store.ReadRun(flow.Name, originId) is not { } origin)
+        {
+            if (fs.Directory.Exists(fs.Path.Combine(store.RunDir(flow.Name, originId), "steps")))
+            {
+                throw new FlowException($"Run {originId} of {flow.Name} has tasks but no run.json: the datastore {root} is damaged; restore run.json, or resume another run ('dotnet flow verify' lists every problem).", ExitCodes.Failure);
+            }
             throw new FlowException($"Flow {flow.Name} has no run {originId} in {root}; 'dotnet flow resume' without --origin-run-id takes the newest.");
         }
         if (store.RunStatus(flow.Name, originId) == RunStates.Running)
@@ -183,6 +207,10 @@ public static class FlowHost
             Console.Write(plan.Describe(flow.Name));
             return ExitCodes.Success;
         }
+        if (!store.IsWritable())
+        {
+            throw new FlowException($"The datastore {root} is read-only for this user: resume cannot record a run there (nothing was changed); run it as a user who can write there, or use --plan to see what it would do.", ExitCodes.Failure);
+        }
         Console.WriteLine($"Resuming run {originId} of {flow.Name}: cloning {plan.CloneCount} task(s), {(plan.FirstRerun is null ? "nothing runs again" : $"re-running from {plan.FirstRerun}")}.");
         // What runs again although it did not fail says why (a changed graph, STEP, a re-run input); at most 20 lines.
         var why = plan.Tasks.Where(t => !t.Clone && t.Done?.IsSuccess == true).ToList();
@@ -194,7 +222,7 @@ public static class FlowHost
         {
             Console.WriteLine($"  ... and {why.Count - 20} more (see resume --plan)");
         }
-        return await RunSession.ExecuteAsync(fs, flow, Settings(fs, options, limits), watch, _ =>
+        return await RunSession.ExecuteAsync(fs, flow, Settings(root, limits, runIdFile), watch, _ =>
         {
             // The origin's parameter blobs are referenced again: touched first (gc protocol), and one set aside by
             // verify --repair or collected cannot be resumed from.
@@ -209,13 +237,89 @@ public static class FlowHost
         });
     }
 
-    private static RunSettings Settings(IFileSystem fs, CommandLine options, (int MaxWorkers, int MaxNumSplits, int MaxLogMegabytes, IReadOnlyList<string> Tags, int? DefaultRetry) limits) => new(
-        DatastoreLocator.Locate(fs, options.Value("datastore"), fs.Directory.GetCurrentDirectory()),
+    private const string RunIdExample = "1795764280315892";
+
+    private const string ResumeHelp = """
+        Usage: dotnet flow resume [STEP] [--origin-run-id ID] [--plan] [run options]
+
+        Starts a new run with the parameters of the origin run (default: the flow's newest run). Every task of
+        the origin that succeeded is cloned by reference; the failed step (or STEP) and everything after it
+        runs again, with the current code. --plan prints what would be cloned and what would run, and why,
+        without running anything.
+
+        """;
+
+    private static RunSettings Settings(string datastoreRoot, (int MaxWorkers, int MaxNumSplits, int MaxLogMegabytes, IReadOnlyList<string> Tags, int? DefaultRetry) limits, string? runIdFile) => new(
+        datastoreRoot,
         Path.Combine(AppContext.BaseDirectory, SnapshotManifest.FolderName),
         new RunOptions(limits.MaxWorkers, limits.MaxNumSplits, limits.MaxLogMegabytes),
         limits.Tags,
         limits.DefaultRetry,
-        options.Value("run-id-file") is { Length: > 0 } file ? Path.GetFullPath(file) : options.Value("run-id-file") is "" ? throw new FlowException("--run-id-file needs a file name.") : null);
+        runIdFile);
+
+    /// <summary>The datastore <c>--datastore</c> names (checked to be a path at all), else the one found from here.</summary>
+    private static string DatastoreRoot(IFileSystem fs, CommandLine options)
+    {
+        var cwd = fs.Directory.GetCurrentDirectory();
+        InputChecks.Path("--datastore", options.Value("datastore"), "a .flow folder", cwd);
+        return DatastoreLocator.Locate(fs, options.Value("datastore"), cwd);
+    }
+
+    /// <summary>
+    /// The file <c>--run-id-file</c> names, checked before anything is written (the run would otherwise exist, and
+    /// fail, when the id cannot be written): a file, not a folder, in a folder that exists, that this user may write.
+    /// </summary>
+    private static string? RunIdFile(string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        InputChecks.Path("--run-id-file", value, "a file name", Directory.GetCurrentDirectory());
+        var full = Path.GetFullPath(value);
+        var shown = InputChecks.Shorten(value);
+        if (Directory.Exists(full))
+        {
+            throw new FlowException($"--run-id-file {full} is a folder; name a file (it is created or replaced).");
+        }
+        var dir = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(dir))
+        {
+            for (var up = dir; up is not null; up = Path.GetDirectoryName(up))
+            {
+                if (File.Exists(up))
+                {
+                    throw new FlowException($"--run-id-file {shown}: {up} is a file, not a folder; name a file in an existing folder.");
+                }
+            }
+            throw new FlowException($"--run-id-file {shown}: its folder {dir} does not exist; create it or name a file in an existing folder.");
+        }
+        try
+        {
+            // Whether the id can be written, without changing anything: an existing file is opened for writing
+            // (not truncated); for a new one, a probe file is created in its folder and deleted as it closes.
+            if (File.Exists(full))
+            {
+                if (FileKind.Of(full) == FileKind.Kind.Regular)
+                {
+                    using var existing = new FileStream(full, FileMode.Open, FileAccess.Write);
+                }
+            }
+            else
+            {
+                using var probe = new FileStream(Path.Combine(dir, ".flow-run-id-probe-" + Guid.NewGuid().ToString("N")), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
+            }
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new FlowException($"--run-id-file {shown}: this user may not write there; name a file in a folder you can write to.");
+        }
+        catch (IOException e)
+        {
+            throw new FlowException($"--run-id-file {shown} cannot be written ({e.Message.TrimEnd('.')}); name another file.");
+        }
+        return full;
+    }
 
     private static (int MaxWorkers, int MaxNumSplits, int MaxLogMegabytes, IReadOnlyList<string> Tags, int? DefaultRetry) Limits(CommandLine options)
     {
@@ -226,12 +330,12 @@ public static class FlowHost
             var match = System.Text.RegularExpressions.Regex.Match(with, @"^retry(?::times=(\d))?$");
             if (!match.Success)
             {
-                throw new FlowException($"--with {with}: the decorator that applies to every step is retry, or retry:times=N with N from 0 to 5.");
+                throw new FlowException($"--with {InputChecks.Shorten(with)}: the decorator that applies to every step is retry, or retry:times=N with N from 0 to 5.");
             }
             defaultRetry = match.Groups[1].Success ? int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 3;
             if (defaultRetry > 5)
             {
-                throw new FlowException($"--with {with}: a step gets at most 5 more attempts.");
+                throw new FlowException($"--with {InputChecks.Shorten(with)}: a step gets at most 5 more attempts.");
             }
         }
         var maxWorkers = options.Int("max-workers", 16);
@@ -264,9 +368,9 @@ public static class FlowHost
             Required("run-id"),
             Required("step"),
             Required("task-id"),
-            options.Int("attempt", 0),
+            options.Int("attempt", 0, min: 0),
             inputs,
-            options.Value("split-index") is null ? null : options.Int("split-index", 0));
+            options.Value("split-index") is null ? null : options.Int("split-index", 0, min: 0));
         var runner = new TaskRunner(fs, flows, ownsProcess: true);
         // A task run on its own (a cluster job) stops on SIGINT, SIGTERM (scancel) or SIGHUP, recorded as such.
         var registrations = new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP }.Select(signal => PosixSignalRegistration.Create(signal, context =>
