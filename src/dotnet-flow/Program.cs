@@ -22,7 +22,7 @@ public static class Program
             var services = new Services(console, fs, workingDirectory);
             // Unexpected arguments are reported by the commands themselves (one error line, exit 2), never by
             // McMaster's hint, which would go to stdout.
-            var app = new CommandLineApplication<FlowCommand>(console, workingDirectory, throwOnUnexpectedArg: false);
+            var app = new CommandLineApplication<FlowCommand>(new HintlessConsole(console), workingDirectory, throwOnUnexpectedArg: false);
             Trace.Mark("app created");
             // Only the conventions the commands use: each one reflects over every command at start-up, and
             // start-up is most of the time of show and dump. No default help option: 'run --help' lists the flow's
@@ -59,6 +59,13 @@ public static class Program
             console.Error.WriteLine(verbose ? e.ToString() : "error: " + inner.Message);
             return inner.ExitCode;
         }
+        catch (Exception e) when ((Flow.Sdk.Hosting.InputChecks.Describe(e) ?? (e.InnerException is { } inner ? Flow.Sdk.Hosting.InputChecks.Describe(inner) : null)) is { } known)
+        {
+            // A file system error that reached the top (a datastore file this user cannot read, say): one line
+            // with the path and what to do, never a type name.
+            console.Error.WriteLine(verbose ? e.ToString() : "error: " + known.Line);
+            return known.ExitCode;
+        }
         catch (Exception e)
         {
             console.Error.WriteLine(verbose
@@ -66,6 +73,62 @@ public static class Program
                 : $"error: dotnet flow failed unexpectedly: {e.GetType().Name}: {e.Message} (rerun with --verbose for details)");
             return ExitCodes.Failure;
         }
+    }
+}
+
+/// <summary>
+/// The console McMaster itself writes to (help and version text; the commands write to the console the services
+/// give them). A parse error (an option without its value) is one line on stderr, written by <see cref="Program"/>:
+/// McMaster's hint before it ("Specify --help for a list of available options and commands.") would be a second
+/// line, on stdout, so it is left out.
+/// </summary>
+internal sealed class HintlessConsole(IConsole inner) : IConsole
+{
+    public event ConsoleCancelEventHandler? CancelKeyPress
+    {
+        add => inner.CancelKeyPress += value;
+        remove => inner.CancelKeyPress -= value;
+    }
+
+    public TextWriter Out { get; } = new HintFilter(inner.Out);
+
+    public TextWriter Error => inner.Error;
+
+    public TextReader In => inner.In;
+
+    public bool IsInputRedirected => inner.IsInputRedirected;
+
+    public bool IsOutputRedirected => inner.IsOutputRedirected;
+
+    public bool IsErrorRedirected => inner.IsErrorRedirected;
+
+    public ConsoleColor ForegroundColor { get => inner.ForegroundColor; set => inner.ForegroundColor = value; }
+
+    public ConsoleColor BackgroundColor { get => inner.BackgroundColor; set => inner.BackgroundColor = value; }
+
+    public void ResetColor() => inner.ResetColor();
+
+    /// <summary>Passes everything on but the hint line.</summary>
+    private sealed class HintFilter(TextWriter inner) : TextWriter
+    {
+        public override System.Text.Encoding Encoding => inner.Encoding;
+
+        public override void Write(char value) => inner.Write(value);
+
+        public override void Write(string? value) => inner.Write(value);
+
+        public override void Write(char[] buffer, int index, int count) => inner.Write(buffer, index, count);
+
+        public override void WriteLine(string? value)
+        {
+            if (value is not null && value.StartsWith("Specify --", StringComparison.Ordinal) && value.EndsWith(" for a list of available options and commands.", StringComparison.Ordinal))
+            {
+                return;
+            }
+            inner.WriteLine(value);
+        }
+
+        public override void Flush() => inner.Flush();
     }
 }
 

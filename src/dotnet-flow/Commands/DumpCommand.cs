@@ -2,6 +2,7 @@ using System.IO.Abstractions;
 using System.Text;
 using System.Text.Json;
 using Flow.Sdk;
+using Flow.Sdk.Hosting;
 using McMaster.Extensions.CommandLineUtils;
 
 namespace Flow.Cli.Commands;
@@ -15,21 +16,27 @@ internal sealed class DumpCommand(IConsole console, IFileSystem fs, WorkingDirec
     public string? Include { get; set; }
 
     [Option("--max-value-size <BYTES>", Description = "Values larger than this (serialized) are not loaded (default 1048576).")]
-    public long MaxValueSize { get; set; } = 1_048_576;
+    public string? MaxValueSizeOption { get; set; }
+
+    private long MaxValueSize { get; set; } = 1_048_576;
 
     [Option("--json", Description = "Print one JSON object keyed by task pathspec.")]
     public bool Json { get; set; }
 
     public int OnExecute()
     {
-        RejectUnexpected("dump");
+        CheckUsage("dump", Flow);
         if (string.IsNullOrWhiteSpace(Pathspec))
         {
             throw new FlowException("dump needs a pathspec: dotnet flow dump <run>/<step>[/<task>], for example 'dotnet flow dump latest/Start'.");
         }
-        if (MaxValueSize < 0)
+        if (MaxValueSizeOption is not null)
         {
-            throw new FlowException("--max-value-size must be 0 or more.");
+            MaxValueSize = InputChecks.Whole("--max-value-size", MaxValueSizeOption, 0, long.MaxValue, "--max-value-size 1048576");
+        }
+        if (Include is not null && Include.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Length == 0)
+        {
+            throw new FlowException($"--include '{InputChecks.Shorten(Include)}' names no artifact: give artifact names separated by commas, such as --include Message,Count (or leave it out for all).");
         }
         CheckPathspecSyntax();
         var projectPath = TryProject();

@@ -22,7 +22,7 @@ internal sealed class FlowCommand
     {
         if (RemainingArguments.Length > 0)
         {
-            throw new Flow.Sdk.FlowException($"Unknown command or option '{RemainingArguments[0]}'; the commands are run, resume, show, dump, logs, verify and du (see dotnet flow --help).");
+            throw new Flow.Sdk.FlowException($"Unknown command or option '{Flow.Sdk.Hosting.InputChecks.Shorten(RemainingArguments[0])}'; the commands are run, resume, show, dump, logs, verify, du, gc, tag and code (see dotnet flow --help).");
         }
         app.ShowHelp();
         return 0;

@@ -1,6 +1,7 @@
 using System.IO.Abstractions;
 using System.Text;
 using Flow.Sdk;
+using Flow.Sdk.Hosting;
 using McMaster.Extensions.CommandLineUtils;
 
 namespace Flow.Cli.Commands;
@@ -22,7 +23,7 @@ internal sealed class LogsCommand(IConsole console, IFileSystem fs, WorkingDirec
     public bool StderrOnly { get; set; }
 
     [Option("--attempt <N>", Description = "The attempt to show (default: the latest).")]
-    public int? Attempt { get; set; }
+    public string? AttemptOption { get; set; }
 
     [Option("--timestamps", Description = "Prefix each line with the UTC time it was printed.")]
     public bool Timestamps { get; set; }
@@ -32,7 +33,7 @@ internal sealed class LogsCommand(IConsole console, IFileSystem fs, WorkingDirec
 
     public int OnExecute()
     {
-        RejectUnexpected("logs");
+        CheckUsage("logs", Flow);
         if (string.IsNullOrWhiteSpace(Pathspec))
         {
             throw new FlowException("logs needs a pathspec: dotnet flow logs <run>/<step>[/<task>], for example 'dotnet flow logs latest/Train'.");
@@ -41,10 +42,7 @@ internal sealed class LogsCommand(IConsole console, IFileSystem fs, WorkingDirec
         {
             throw new FlowException("--stdout and --stderr together show everything; give one of them, or neither.");
         }
-        if (Attempt < 0)
-        {
-            throw new FlowException("--attempt must be 0 or more.");
-        }
+        int? attempt = AttemptOption is null ? null : (int)InputChecks.Whole("--attempt", AttemptOption, 0, int.MaxValue, "--attempt 0");
         CheckPathspecSyntax();
         var projectPath = TryProject();
         var store = Open(DatastoreRoot(projectPath));
@@ -56,7 +54,7 @@ internal sealed class LogsCommand(IConsole console, IFileSystem fs, WorkingDirec
         }
         foreach (var task in tasks)
         {
-            var output = task.Output(Attempt, stdout: !StderrOnly, stderr: !StdoutOnly);
+            var output = task.Output(attempt, stdout: !StderrOnly, stderr: !StdoutOnly);
             if (tasks.Count > 1)
             {
                 Console.Out.WriteLine($"== {task.Pathspec} (attempt {output.Attempt}, {task.Status}) ==");

@@ -45,19 +45,22 @@ internal abstract class PathspecCommand(IConsole console, IFileSystem fs, Workin
     /// </summary>
     protected StepInfo ResolveStep(FlowDatastore store, string? projectPath, out string? taskId)
     {
-        var (flowName, runId, stepName, task) = ParsePathspec(store, projectPath);
-        taskId = task;
-        RunInfo run;
+        // Three parts whose first is a name, not a run id (ids are numbers, or 'latest'), and not a flow of the
+        // datastore: most likely a mistyped flow, whatever else then fails (the run, or which flow the project means).
+        var first = Pathspec!.Split('/')[0];
+        var likelyFlow = Pathspec.Split('/').Length == 3 && first != "latest" && FlowDatastore.IsIdentifier(first) && !first.All(char.IsAsciiDigit)
+            && !store.ListFlows().Contains(first, StringComparer.Ordinal);
         try
         {
-            run = FlowClient.GetFlow(store, flowName).GetRun(runId);
+            var (flowName, runId, stepName, task) = ParsePathspec(store, projectPath);
+            taskId = task;
+            return GetRun(store, flowName, runId)[stepName];
         }
-        catch (FlowException) when (Pathspec!.Split('/').Length == 3 && runId != "latest" && FlowDatastore.IsIdentifier(runId) && !runId.All(char.IsAsciiDigit))
+        catch (FlowException) when (likelyFlow)
         {
             var flows = store.ListFlows();
-            throw new FlowException($"No flow named '{runId}' in the datastore {store.Root} ({(flows.Count == 0 ? "it holds no flow" : "it holds " + string.Join(", ", flows))}), and {flowName} has no run '{runId}'.");
+            throw new FlowException($"No flow named '{first}' in the datastore {store.Root} ({(flows.Count == 0 ? "it holds no flow" : "it holds " + string.Join(", ", flows))}), and no run '{first}' either; name a flow it holds (Flow/run/step) or a run (run/step/task).");
         }
-        return run[stepName];
     }
 
     private string ProjectFlow(FlowDatastore store, string? projectPath)

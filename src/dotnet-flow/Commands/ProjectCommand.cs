@@ -3,6 +3,7 @@ using Flow.Cli.Projects;
 using Flow.Sdk;
 using Flow.Sdk.Datastore;
 using Flow.Sdk.Graph;
+using Flow.Sdk.Hosting;
 using McMaster.Extensions.CommandLineUtils;
 
 namespace Flow.Cli.Commands;
@@ -30,11 +31,39 @@ internal abstract class ProjectCommand(IConsole console, IFileSystem fs, Working
     /// <summary>Arguments no option or argument took; a command that takes none refuses them.</summary>
     public string[] RemainingArguments { get; set; } = [];
 
-    protected void RejectUnexpected(string command)
+    private void RejectUnexpected(string command)
     {
         if (RemainingArguments.Length > 0)
         {
-            throw new FlowException($"Unexpected argument '{RemainingArguments[0]}' for '{command}' (see dotnet flow {command} --help).");
+            throw new FlowException($"Unexpected argument '{InputChecks.Shorten(RemainingArguments[0])}' for '{command}' (see dotnet flow {command} --help).");
+        }
+    }
+
+    /// <summary>
+    /// What every command checks before it reads anything: no stray argument, <c>--project</c> and
+    /// <c>--datastore</c> values that can name a path at all (not empty, not blank, not too long), and a
+    /// <c>--flow</c> that can be a flow's name.
+    /// </summary>
+    protected void CheckUsage(string command, string? flow = null)
+    {
+        RejectUnexpected(command);
+        CheckPathOptions();
+        InputChecks.FlowName(flow);
+    }
+
+    /// <summary>Refuses <c>--project</c> and <c>--datastore</c> values that cannot name a path.</summary>
+    protected void CheckPathOptions()
+    {
+        InputChecks.Path("--project", Project, "a project file (.csproj) or its folder", WorkingDirectory);
+        InputChecks.Path("--datastore", Datastore, "a .flow folder", WorkingDirectory);
+    }
+
+    /// <summary>Refuses a build configuration that is not a name (<c>dotnet build -c</c> would make folders of it).</summary>
+    protected static void CheckConfiguration(string configuration)
+    {
+        if (configuration.Length is 0 or > 64 || !configuration.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.') || configuration.StartsWith('.'))
+        {
+            throw new FlowException($"-c|--configuration '{InputChecks.Shorten(configuration)}' is not a build configuration: use Debug (the default), Release, or another name of up to 64 letters, digits, '_', '-' and '.'.");
         }
     }
 
@@ -66,5 +95,29 @@ internal abstract class ProjectCommand(IConsole console, IFileSystem fs, Working
         return store;
     }
 
-    protected static FlowGraph ChooseFlow(IReadOnlyList<FlowGraph> flows, string? name) => FlowChoice.Choose(flows, f => f.Name, name);
+    /// <summary>
+    /// A run, read through the client. A run folder that holds tasks but no <c>run.json</c> is not a missing run but
+    /// a damaged datastore (exit code 1), and says so.
+    /// </summary>
+    internal static RunInfo GetRun(FlowDatastore store, string flow, string runId)
+    {
+        try
+        {
+            return FlowClient.GetFlow(store, flow).GetRun(runId);
+        }
+        catch (FlowException) when (runId != "latest" && FlowDatastore.IsIdentifier(flow) && FlowDatastore.IsId(runId)
+            && store.FileSystem.Directory.Exists(store.FileSystem.Path.Combine(store.RunDir(flow, runId), "steps"))
+            && !store.FileSystem.File.Exists(store.FileSystem.Path.Combine(store.RunDir(flow, runId), "run.json")))
+        {
+            throw new FlowException(
+                $"Run {flow}/{runId} has tasks but no run.json: the datastore {store.Root} is damaged; restore run.json, or remove the run folder {store.RunDir(flow, runId)} ('dotnet flow verify' lists every problem).",
+                ExitCodes.Failure);
+        }
+    }
+
+    protected static FlowGraph ChooseFlow(IReadOnlyList<FlowGraph> flows, string? name)
+    {
+        InputChecks.FlowName(name);
+        return FlowChoice.Choose(flows, f => f.Name, name);
+    }
 }

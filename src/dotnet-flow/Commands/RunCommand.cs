@@ -69,6 +69,10 @@ internal abstract class HandOffCommand(IConsole console, IFileSystem fs, Working
     public int OnExecute()
     {
         var flowArguments = FlowArguments();
+        // The tool's own options are checked here; the flow's (--flow, --datastore's use, --run-id-file, limits,
+        // parameters) by the flow's executable, before it writes anything.
+        CheckPathOptions();
+        CheckConfiguration(Configuration);
         var wantsHelp = Verb == "run" && (flowArguments.Contains("--help") || flowArguments.Contains("-h"));
         string project;
         try

@@ -1,6 +1,7 @@
 using System.IO.Abstractions;
 using System.Text;
 using Flow.Sdk;
+using Flow.Sdk.Hosting;
 using McMaster.Extensions.CommandLineUtils;
 
 namespace Flow.Cli.Commands;
@@ -24,32 +25,52 @@ internal sealed class TagCommand(IConsole console, IFileSystem fs, WorkingDirect
 
     public int OnExecute()
     {
-        RejectUnexpected("tag");
+        CheckUsage("tag", Flow);
         if (Action is not ("add" or "remove" or "replace" or "list") || Run is null)
         {
-            throw new FlowException("Usage: dotnet flow tag add|remove|replace|list RUN [TAG]... (for example: dotnet flow tag add latest baseline).");
+            throw new FlowException(Action is null or "add" or "remove" or "replace" or "list"
+                ? "Usage: dotnet flow tag add|remove|replace|list RUN [TAG]... (for example: dotnet flow tag add latest baseline)."
+                : $"Unknown tag action '{InputChecks.Shorten(Action)}': use add, remove, replace or list (for example: dotnet flow tag add latest baseline).");
+        }
+        if (Action is "add" or "replace")
+        {
+            // The new tags are checked before the datastore is even opened: a bad tag is bad input wherever it goes.
+            foreach (var tag in Action == "add" ? Tags : Tags.Skip(1))
+            {
+                TagRules.Check(tag);
+            }
         }
         var store = OpenStore();
         var (flow, id) = StoreCommand.Resolve(store, Run, Flow);
         var run = FlowClient.GetFlow(store, flow).GetRun(id);
+        void MustWrite()
+        {
+            if (!store.IsWritable())
+            {
+                throw new FlowException($"The datastore {store.Root} is read-only for this user: tag {Action} cannot change run {run.Pathspec} (nothing was changed); run it as a user who can write there.", ExitCodes.Failure);
+            }
+        }
         switch (Action)
         {
             case "add" when Tags.Length > 0:
+                MustWrite();
                 run.AddTags(Tags);
                 break;
             case "remove" when Tags.Length > 0:
                 var missing = Tags.FirstOrDefault(t => !run.Tags.Contains(t, StringComparer.Ordinal) && !run.SystemTags.Contains(t, StringComparer.Ordinal));
                 if (missing is not null)
                 {
-                    throw new FlowException($"Run {run.Pathspec} has no tag '{missing}' (its tags: {Describe(run.Tags)}).");
+                    throw new FlowException($"Run {run.Pathspec} has no tag '{InputChecks.Shorten(missing)}' (its tags: {Describe(run.Tags)}).");
                 }
+                MustWrite();
                 run.RemoveTags(Tags);
                 break;
             case "replace" when Tags.Length == 2:
                 if (!run.Tags.Contains(Tags[0], StringComparer.Ordinal))
                 {
-                    throw new FlowException($"Run {run.Pathspec} has no tag '{Tags[0]}' to replace (its tags: {Describe(run.Tags)}).");
+                    throw new FlowException($"Run {run.Pathspec} has no tag '{InputChecks.Shorten(Tags[0])}' to replace (its tags: {Describe(run.Tags)}).");
                 }
+                MustWrite();
                 run.ReplaceTags([Tags[0]], [Tags[1]]);
                 break;
             case "list" when Tags.Length == 0:
@@ -89,7 +110,7 @@ internal sealed class CodeCommand(IConsole console, IFileSystem fs, WorkingDirec
 
     public int OnExecute()
     {
-        RejectUnexpected("code");
+        CheckUsage("code", Flow);
         if (Run is null)
         {
             throw new FlowException("Usage: dotnet flow code RUN [--extract DIR] (for example: dotnet flow code latest --extract restored).");
@@ -98,15 +119,11 @@ internal sealed class CodeCommand(IConsole console, IFileSystem fs, WorkingDirec
         {
             throw new FlowException("--extract needs a folder: dotnet flow code latest --extract restored.");
         }
+        InputChecks.Path("--extract", Extract, "a new or empty folder", WorkingDirectory);
         var target = Extract is null ? null : FileSystem.Path.GetFullPath(Extract, WorkingDirectory);
-        if (target is not null && FileSystem.File.Exists(target))
+        if (target is not null)
         {
-            throw new FlowException($"--extract {target} is a file; name a new or empty folder.");
-        }
-        if (target is not null && FileSystem.Directory.Exists(target) && FileSystem.Directory.EnumerateFileSystemEntries(target).Any())
-        {
-            // Extracting over existing files (the project itself, say) would replace them without asking.
-            throw new FlowException($"--extract {target} is not empty; extract into a new or empty folder.");
+            CheckExtractTarget(target);
         }
         var store = OpenStore();
         var (flow, id) = StoreCommand.Resolve(store, Run, Flow);
@@ -130,9 +147,49 @@ internal sealed class CodeCommand(IConsole console, IFileSystem fs, WorkingDirec
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new FlowException($"Cannot write into {target}: {e.Message}; choose a folder you can write to.");
+            throw new FlowException($"Cannot write into {target}: {e.Message.TrimEnd('.')}; choose a folder you can write to.");
         }
         Console.Out.WriteLine($"Wrote {count} file(s) of run {run.Pathspec} (snapshot {code.Hash[..12]}) to {target}.");
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// The folder to extract into must be new or empty (extracting over existing files, the project itself say,
+    /// would replace them without asking), and every folder above it that exists must be a folder.
+    /// </summary>
+    private void CheckExtractTarget(string target)
+    {
+        if (FileSystem.File.Exists(target))
+        {
+            throw new FlowException($"--extract {target} is a file; name a new or empty folder.");
+        }
+        if (FileSystem.Directory.Exists(target))
+        {
+            bool empty;
+            try
+            {
+                empty = !FileSystem.Directory.EnumerateFileSystemEntries(target).Any();
+            }
+            catch (UnauthorizedAccessException)
+            {
+                throw new FlowException($"--extract {target}: this user may not read that folder; name a new or empty folder you can write to.");
+            }
+            if (!empty)
+            {
+                throw new FlowException($"--extract {target} is not empty; extract into a new or empty folder.");
+            }
+            return;
+        }
+        for (var up = FileSystem.Path.GetDirectoryName(target); up is not null; up = FileSystem.Path.GetDirectoryName(up))
+        {
+            if (FileSystem.File.Exists(up))
+            {
+                throw new FlowException($"--extract {target}: {up} is a file, not a folder; name a new or empty folder.");
+            }
+            if (FileSystem.Directory.Exists(up))
+            {
+                return;
+            }
+        }
     }
 }

@@ -2,6 +2,7 @@ using System.IO.Abstractions;
 using Flow.Cli.Projects;
 using Flow.Sdk;
 using Flow.Sdk.Graph;
+using Flow.Sdk.Hosting;
 using McMaster.Extensions.CommandLineUtils;
 
 namespace Flow.Cli.Commands;
@@ -22,10 +23,11 @@ internal sealed class ShowCommand(IConsole console, IFileSystem fs, WorkingDirec
 
     public int OnExecute()
     {
-        RejectUnexpected("show");
+        CheckUsage("show", Flow);
+        CheckConfiguration(Configuration);
         if (Format is not ("text" or "dot" or "mermaid"))
         {
-            throw new FlowException($"Unknown --format '{Format}': use text, dot or mermaid.");
+            throw new FlowException($"Unknown --format '{InputChecks.Shorten(Format)}': use text, dot or mermaid.");
         }
         Trace.Mark("show");
         var project = ProjectPath;

@@ -3,6 +3,7 @@ using System.IO.Abstractions;
 using System.Text;
 using Flow.Sdk;
 using Flow.Sdk.Datastore;
+using Flow.Sdk.Hosting;
 using McMaster.Extensions.CommandLineUtils;
 
 namespace Flow.Cli.Commands;
@@ -25,7 +26,7 @@ internal abstract class StoreCommand(IConsole console, IFileSystem fs, WorkingDi
         var flows = store.ListFlows();
         var flow = spec.Flow ?? (flows.Count == 1 ? flows[0]
             : throw new FlowException(flows.Count == 0 ? $"The datastore {store.Root} holds no runs." : $"Name the flow: {name} could be a run of {string.Join(", ", flows)} (use Flow/run or --flow)."));
-        return (flow, FlowClient.GetFlow(store, flow).GetRun(spec.Run).Id);
+        return (flow, GetRun(store, flow, spec.Run).Id);
     }
 
     internal static string Size(long bytes) => Bytes(bytes);
@@ -49,7 +50,7 @@ internal sealed class VerifyCommand(IConsole console, IFileSystem fs, WorkingDir
 
     public int OnExecute()
     {
-        RejectUnexpected("verify");
+        CheckUsage("verify", Flow);
         var store = OpenStore();
         var (flow, run) = Scope(store);
         var inspector = new DatastoreInspector(store);
@@ -98,10 +99,9 @@ internal sealed class VerifyCommand(IConsole console, IFileSystem fs, WorkingDir
                 Console.Out.WriteLine($"  not recomputable: {user} (start a new run for it; 'dotnet flow code' cannot restore a damaged code file)");
             }
             var unrepairable = inventory.Problems.Count(p => !p.Repairable);
-            if (unrepairable > 0)
-            {
-                Console.Error.WriteLine($"error: {unrepairable} problem(s) above cannot be repaired by verify; follow the advice on each line.");
-            }
+            Console.Error.WriteLine(unrepairable > 0
+                ? $"error: {unrepairable} problem(s) above cannot be repaired by verify; follow the advice on each line."
+                : $"error: the datastore {store.Root} was damaged; what was damaged is set aside (above), and 'dotnet flow resume' recomputes the tasks that used it.");
             return ExitCodes.Failure;
         }
         var count = damaged.Count + inventory.Problems.Count;
@@ -120,7 +120,7 @@ internal sealed class DuCommand(IConsole console, IFileSystem fs, WorkingDirecto
 
     public int OnExecute()
     {
-        RejectUnexpected("du");
+        CheckUsage("du", Flow);
         var store = OpenStore();
         var (flow, run) = Scope(store);
         var inspector = new DatastoreInspector(store);
@@ -166,10 +166,10 @@ internal sealed class DuCommand(IConsole console, IFileSystem fs, WorkingDirecto
 internal sealed class GcCommand(IConsole console, IFileSystem fs, WorkingDirectory cwd) : ProjectCommand(console, fs, cwd)
 {
     [Option("--keep-last <N>", Description = "Keep the newest N runs of each flow.")]
-    public int? KeepLast { get; set; }
+    public string? KeepLastOption { get; set; }
 
     [Option("--keep-days <DAYS>", Description = "Keep runs started within the last DAYS days.")]
-    public double? KeepDays { get; set; }
+    public string? KeepDaysOption { get; set; }
 
     [Option("--keep-tag <TAG>", Description = "Keep runs with this tag (repeatable).")]
     public string[] KeepTags { get; set; } = [];
@@ -178,22 +178,21 @@ internal sealed class GcCommand(IConsole console, IFileSystem fs, WorkingDirecto
     public string? Flow { get; set; }
 
     [Option("--grace <MINUTES>", Description = "Never collect blobs written or reused in the last MINUTES minutes (default 15): a run writing now may not have recorded them yet.")]
-    public double? Grace { get; set; }
+    public string? GraceOption { get; set; }
 
     [Option("--dry-run", Description = "Show what would be removed and how much it frees; change nothing.")]
     public bool DryRun { get; set; }
 
     public int OnExecute()
     {
-        RejectUnexpected("gc");
-        if (KeepLast is < 0 || KeepDays is < 0 || Grace is < 0 || KeepDays is double.NaN || Grace is double.NaN || KeepDays is > 1e6 || Grace is > 1e8)
-        {
-            throw new FlowException("--keep-last, --keep-days and --grace take a number of 0 or more (gc --keep-last 10 keeps each flow's 10 newest runs).");
-        }
-        var badTag = KeepTags.FirstOrDefault(t => string.IsNullOrWhiteSpace(t) || t.Any(char.IsControl));
+        CheckUsage("gc", Flow);
+        int? keepLast = KeepLastOption is null ? null : (int)InputChecks.Whole("--keep-last", KeepLastOption, 0, int.MaxValue, "--keep-last 10");
+        double? keepDays = KeepDaysOption is null ? null : InputChecks.Number("--keep-days", KeepDaysOption, 0, 1e6, "--keep-days 30");
+        double? grace = GraceOption is null ? null : InputChecks.Number("--grace", GraceOption, 0, 1e8, "--grace 15");
+        var badTag = KeepTags.FirstOrDefault(t => string.IsNullOrWhiteSpace(t) || t.Any(char.IsControl) || t.Length > TagRules.MaxLength);
         if (badTag is not null)
         {
-            throw new FlowException($"--keep-tag '{badTag}' is not a tag: give a tag the runs to keep carry (gc --keep-tag baseline).");
+            throw new FlowException($"--keep-tag '{InputChecks.Shorten(badTag)}' is not a tag: a tag has 1 to {TagRules.MaxLength} characters, not only spaces; give a tag the runs to keep carry (gc --keep-tag baseline).");
         }
         var store = OpenStore();
         if (Flow is not null)
@@ -205,7 +204,7 @@ internal sealed class GcCommand(IConsole console, IFileSystem fs, WorkingDirecto
             throw new FlowException($"The datastore {store.Root} is read-only: gc cannot remove anything (nothing was changed); run it as a user who can write there, or use --dry-run.", ExitCodes.Failure);
         }
         var collector = new GarbageCollector(store);
-        var plan = collector.Plan(new RetentionRules(KeepLast, KeepDays, KeepTags, Flow, Grace is { } minutes ? TimeSpan.FromMinutes(minutes) : null));
+        var plan = collector.Plan(new RetentionRules(keepLast, keepDays, KeepTags, Flow, grace is { } minutes ? TimeSpan.FromMinutes(minutes) : null));
         var listed = 0;
         void Report(string flow, string run, string why, string verb)
         {

@@ -21,7 +21,15 @@ internal static class ProjectLocator
         {
             throw new FlowException($"No such project or folder: {path}; pass an existing project to --project.");
         }
-        var candidates = fs.Directory.GetFiles(path, "*.csproj");
+        string[] candidates;
+        try
+        {
+            candidates = fs.Directory.GetFiles(path, "*.csproj");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new FlowException($"Cannot look for a project in {path}: this user may not read that folder; fix its permissions or pass the project file to --project.");
+        }
         return candidates.Length switch
         {
             1 => candidates[0],
