@@ -95,7 +95,9 @@ public sealed record Pathspec(string? Flow, string Run, string? Step = null, str
     public override string ToString() => string.Join("/", new[] { Flow, Run, Step, Task }.Where(p => p is not null));
 
     private static FlowException Malformed(string text) =>
-        new($"Malformed pathspec '{Shorten(text)}': expected [Flow/]run/step[/task], such as latest/Start or HelloFlow/latest/End/3.");
+        text.Split('/').Any(p => p.Length > FlowDatastore.MaxNameLength)
+            ? new($"Pathspec '{Shorten(text)}' has a part longer than {FlowDatastore.MaxNameLength} characters: no flow, run, step or task has such a name.")
+            : new($"Malformed pathspec '{Shorten(text)}': expected [Flow/]run/step[/task], such as latest/Start or HelloFlow/latest/End/3.");
 
     private static bool Valid(string part, bool identifier) => identifier ? FlowDatastore.IsIdentifier(part) : FlowDatastore.IsId(part);
 

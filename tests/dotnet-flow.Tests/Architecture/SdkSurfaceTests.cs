@@ -25,9 +25,12 @@ public sealed class SdkSurfaceTests
         "Flow.Sdk.Datastore.GarbageCollector",
         "Flow.Sdk.Datastore.RetentionRules",
         "Flow.Sdk.Datastore.GcPlan",
-        // Which flow a command means, and run --help: the same answers as the flow executable gives.
+        // Which flow a command means, run --help, the checks of shared options and tags: the same answers as the
+        // flow executable gives.
         "Flow.Sdk.Graph.FlowChoice",
         "Flow.Sdk.Hosting.FlowHostHelp",
+        "Flow.Sdk.Hosting.InputChecks",
+        "Flow.Sdk.TagRules",
         // Processes: the dotnet host that starts the flow, and signals passed on to it.
         "Flow.Sdk.DotnetHost",
         "Flow.Sdk.ProcessSignals",
