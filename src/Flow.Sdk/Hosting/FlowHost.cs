@@ -28,7 +28,9 @@ public static class FlowHost
         var verbose = args.Contains("--verbose");
         try
         {
-            return MainAsync(args, flows, new FileSystem()).GetAwaiter().GetResult();
+            var code = MainAsync(args, flows, new FileSystem()).GetAwaiter().GetResult();
+            StartupTrace.Mark("exit");
+            return code;
         }
         catch (FlowException e)
         {

@@ -40,8 +40,11 @@ internal interface ITaskLauncher : IDisposable
     /// <summary>Gets a task that completes when room may have appeared (a worker became ready); replaced after each.</summary>
     Task RoomChanged { get; }
 
-    /// <summary>Looks at the queue (steps of the tasks waiting, in order) and prepares room ahead, such as workers to start.</summary>
-    void Prepare(IReadOnlyList<string> queuedSteps);
+    /// <summary>
+    /// Looks at the queue and prepares room ahead, such as workers to start: <paramref name="queued"/> tasks wait,
+    /// <paramref name="queuedSteps"/> enumerates (lazily; only when it matters) the steps of those it would run.
+    /// </summary>
+    void Prepare(int queued, IEnumerable<string> queuedSteps);
 
     /// <summary>Whether an attempt of this kind can start now.</summary>
     bool HasRoom(IReadOnlyDictionary<string, string>? environment);

@@ -87,12 +87,12 @@ internal sealed class LocalLauncher : ITaskLauncher
         }
     }
 
-    public void Prepare(IReadOnlyList<string> queuedSteps)
+    public void Prepare(int queued, IEnumerable<string> queuedSteps)
     {
         lock (_gate)
         {
             Harvest();
-            while (queuedSteps.Count > _starting.Count && Processes < _maxWorkers && _starting.Count < s_parallelStarts && WorthStarting(queuedSteps))
+            while (queued > _starting.Count && Processes < _maxWorkers && _starting.Count < s_parallelStarts && WorthStarting(queuedSteps))
             {
                 StartWorker();
             }
@@ -202,6 +202,10 @@ internal sealed class LocalLauncher : ITaskLauncher
     /// <summary>Moves workers that finished starting to the idle set; three that die at start-up break the launcher.</summary>
     private void Harvest()
     {
+        if (_starting.Count == 0)
+        {
+            return;
+        }
         foreach (var (ready, (worker, started)) in _starting.Where(s => s.Key.IsCompleted).ToList())
         {
             _starting.Remove(ready);
@@ -244,7 +248,7 @@ internal sealed class LocalLauncher : ITaskLauncher
     /// when the queued work per worker is longer than starting a worker takes. Beyond one worker per core, only
     /// tasks that mostly wait (sleep, I/O) gain from more workers: CPU-bound ones would only share the cores.
     /// </summary>
-    private bool WorthStarting(IReadOnlyList<string> queuedSteps)
+    private bool WorthStarting(IEnumerable<string> queuedSteps)
     {
         var queued = 0.0;
         var waits = false;

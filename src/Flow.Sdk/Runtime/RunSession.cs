@@ -31,18 +31,28 @@ internal static class RunSession
     public static async Task<int> ExecuteAsync(IFileSystem fs, FlowDefinition flow, RunSettings settings, Stopwatch watch, Func<FlowDatastore, RunInputs> inputs)
     {
         var store = FlowDatastore.Open(fs, settings.DatastoreRoot, create: true);
+        StartupTrace.Mark("opened");
         // The lease first: everything this run stores or reuses from now on is safe from a concurrent gc.
         store.Protect();
         var snapshots = new SnapshotStore(store);
+        StartupTrace.Mark("leased");
         var (hash, manifest) = snapshots.Import(settings.SnapshotDir);
         if (!manifest.Graphs().Any(g => g.Name == flow.Name))
         {
             throw new FlowException($"The code snapshot next to this executable has no flow {flow.Name}; rebuild the project.", ExitCodes.Failure);
         }
         var codeDir = snapshots.Materialize(hash, manifest);
+        StartupTrace.Mark("snapshot");
 
-        // Everything that can still be refused is checked before the run exists.
-        var (parameters, files, plan) = inputs(store);
+        // Everything that can still be refused is checked before the run exists. The parameters' blobs are made durable
+        // together, before run.json names them.
+        RunInputs runInputs;
+        using (var batch = store.Blobs.BeginBatch())
+        {
+            runInputs = inputs(store);
+            batch.Commit();
+        }
+        var (parameters, files, plan) = runInputs;
         var runIdFile = settings.RunIdFile;
         if (runIdFile is not null)
         {
@@ -56,6 +66,7 @@ internal static class RunSession
             }
         }
 
+        StartupTrace.Mark("inputs");
         var runId = store.CreateRun(flow.Name, DateTimeOffset.UtcNow);
         var heartbeatPath = store.RunHeartbeatPath(flow.Name, runId);
         Heartbeat.Beat(fs, heartbeatPath);
@@ -66,6 +77,7 @@ internal static class RunSession
         try
         {
             launcher.Prestart();
+            StartupTrace.Mark("prestart");
             store.WriteRun(new RunRecord(
                 flow.Name,
                 runId,
@@ -88,13 +100,16 @@ internal static class RunSession
                 fs.File.WriteAllText(runIdFile, runId);
             }
             Console.WriteLine($"Run {runId} of {flow.Name} started (code snapshot {hash[..12]}).");
+            StartupTrace.Mark("started");
 
             string? failure;
             using (new Timer(_ => Heartbeat.Beat(fs, heartbeatPath), null, TimeSpan.Zero, Heartbeat.Interval))
             {
                 failure = await scheduler.RunAsync(signals.Interrupted);
             }
+            StartupTrace.Mark("tasks done");
             store.WriteRunEnd(flow.Name, runId, new RunEndRecord(failure is null ? RunStates.Succeeded : RunStates.Failed, DateTimeOffset.UtcNow, failure));
+            StartupTrace.Mark("ended");
             if (failure is null)
             {
                 Console.WriteLine($"Run {runId} of {flow.Name} succeeded in {watch.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s.");
@@ -132,5 +147,20 @@ internal static class RunSession
         }
         Console.Error.WriteLine($"Run {runId} of {flow} stopped: {reason}.");
         Environment.Exit(ProcessSignals.ExitCode(ProcessSignals.SIGINT));
+    }
+}
+
+/// <summary>Timing marks of a run's phases on stderr when <c>FLOW_TRACE=1</c> (for benchmarks; off by default).</summary>
+internal static class StartupTrace
+{
+    private static readonly bool s_on = Environment.GetEnvironmentVariable("FLOW_TRACE") == "1";
+
+    public static void Mark(string what)
+    {
+        if (s_on)
+        {
+            var since = DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime;
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[trace] {since.TotalMilliseconds:0} ms {what}"));
+        }
     }
 }

@@ -19,10 +19,12 @@ internal sealed class Scheduler(
     int maxNumSplits = 100,
     ResumePlan? plan = null)
 {
-    private readonly Queue<PendingTask> _queue = new();
+    /// <summary>Tasks waiting, in the order they became ready; a list, so dispatch can stop early without reordering.</summary>
+    private readonly List<PendingTask> _queue = [];
     private readonly Dictionary<Task<LaunchResult>, PendingTask> _running = [];
     private readonly Dictionary<(string Join, string Step, string Task), JoinSlots> _joins = [];
     private readonly ResumeCloner? _cloner = plan is null ? null : new ResumeCloner(store, graph, runId, plan);
+    private readonly bool _anyOwnProcess = graph.Steps.Any(s => s.Environment is { Count: > 0 });
     private int _nextTaskId;
     private string? _cloneFailure;
     private bool _stopping;
@@ -40,7 +42,7 @@ internal sealed class Scheduler(
     /// </summary>
     public async Task<string?> RunAsync(Task<string> interrupted)
     {
-        _queue.Enqueue(new PendingTask("Start", [], null));
+        _queue.Add(new PendingTask("Start", [], null));
         string? failure = null;
         while (true)
         {
@@ -109,34 +111,49 @@ internal sealed class Scheduler(
             for (var cloned = true; cloned;)
             {
                 cloned = false;
-                for (var i = _queue.Count; i > 0; i--)
+                for (var i = 0; i < _queue.Count; i++)
                 {
-                    var task = _queue.Dequeue();
-                    if (!task.CloneChecked && _cloner.TryClone(task, NextTaskId) is { } taskId)
+                    var task = _queue[i];
+                    if (task.CloneChecked)
+                    {
+                        continue;
+                    }
+                    if (_cloner.TryClone(task, NextTaskId) is { } taskId)
                     {
                         cloned = true;
+                        _queue.RemoveAt(i--);
                         _cloneFailure ??= Advance(task, taskId, 0);
                     }
                     else
                     {
                         // A task's inputs never change once it is queued: one that cannot be cloned now never can.
-                        _queue.Enqueue(task with { CloneChecked = true });
+                        _queue[i] = task with { CloneChecked = true };
                     }
                 }
             }
         }
         // Room ahead (workers to start) for the tasks the pool will run; a step with [Environment] gets its own process.
-        launcher.Prepare([.. _queue.Where(t => graph.FindStep(t.Step)?.Environment is not { Count: > 0 }).Select(t => t.Step)]);
-        for (var i = _queue.Count; i > 0; i--)
+        launcher.Prepare(_queue.Count, _queue.Where(t => OwnProcess(t) is null).Select(t => t.Step));
+        // In queue order, each task to the launcher while it has room for its kind; once it has none for either kind,
+        // the rest wait (so a wide queue costs nothing per event when every worker is busy).
+        var poolFull = false;
+        var ownFull = false;
+        for (var i = 0; i < _queue.Count && !(poolFull && (ownFull || !_anyOwnProcess)); i++)
         {
-            var task = _queue.Dequeue();
+            var task = _queue[i];
             var step = graph.FindStep(task.Step);
-            var environment = step?.Environment is { Count: > 0 } env ? env : null;
-            if (!launcher.HasRoom(environment))
+            var environment = step?.Environment is { Count: > 0 } own ? own : null;
+            if (environment is null ? poolFull : ownFull)
             {
-                _queue.Enqueue(task);
                 continue;
             }
+            if (!launcher.HasRoom(environment))
+            {
+                poolFull |= environment is null;
+                ownFull |= environment is not null;
+                continue;
+            }
+            _queue.RemoveAt(i--);
             var taskId = task.TaskId ?? NextTaskId();
             var request = new TaskRequest(store.Root, graph.Name, runId, task.Step, taskId, task.Attempt, task.Inputs, task.SplitIndex,
                 CatchFailure: step?.Catch is not null && task.Attempt >= retries.LastAttempt(step), Caught: task.Caught);
@@ -144,6 +161,10 @@ internal sealed class Scheduler(
             _running.Add(launcher.LaunchAsync(launch), task with { TaskId = taskId });
         }
     }
+
+    /// <summary>The variables of a task that needs a process of its own (<c>[Environment]</c>), or null.</summary>
+    private IReadOnlyDictionary<string, string>? OwnProcess(PendingTask task) =>
+        graph.FindStep(task.Step)?.Environment is { Count: > 0 } environment ? environment : null;
 
     private string NextTaskId() => (++_nextTaskId).ToString(CultureInfo.InvariantCulture);
 
@@ -172,13 +193,13 @@ internal sealed class Scheduler(
                 }
                 for (var i = 0; i < count; i++)
                 {
-                    _queue.Enqueue(new PendingTask(step.Next[0], [path], i));
+                    _queue.Add(new PendingTask(step.Next[0], [path], i));
                 }
                 return null;
             case "split":
                 for (var i = 0; i < step.Next.Count; i++)
                 {
-                    _queue.Enqueue(new PendingTask(step.Next[i], [path], i));
+                    _queue.Add(new PendingTask(step.Next[i], [path], i));
                 }
                 return null;
         }
@@ -187,7 +208,7 @@ internal sealed class Scheduler(
         {
             if (graph.FindStep(next) is not { IsJoin: true })
             {
-                _queue.Enqueue(new PendingTask(next, [path], null));
+                _queue.Add(new PendingTask(next, [path], null));
                 continue;
             }
             if (done.Position.Count == 0)
@@ -209,7 +230,7 @@ internal sealed class Scheduler(
             if (slots.Filled == slots.Paths.Length)
             {
                 _joins.Remove(key);
-                _queue.Enqueue(new PendingTask(next, [.. slots.Paths.Select(p => p!)], null));
+                _queue.Add(new PendingTask(next, [.. slots.Paths.Select(p => p!)], null));
             }
         }
         return null;
@@ -244,13 +265,13 @@ internal sealed class Scheduler(
         if (step is not null && task.Attempt < retries.LastAttempt(step) && error?.Type != TaskRunner.LimitError)
         {
             Console.Out.WriteLine($"{launch.Prefix} Retrying: attempt {task.Attempt + 1} (the step allows attempts 0 to {retries.LastAttempt(step)}).");
-            _queue.Enqueue(task with { TaskId = taskId, Attempt = task.Attempt + 1, CloneChecked = true });
+            _queue.Add(task with { TaskId = taskId, Attempt = task.Attempt + 1, CloneChecked = true });
             return null;
         }
         if (step?.Catch is not null && processDied && task.Caught is null && task.Attempt + 1 < RetryPolicy.MaxAttempts)
         {
             // The process is gone, so nothing could catch in it: one more attempt records the failure as caught.
-            _queue.Enqueue(task with { TaskId = taskId, Attempt = task.Attempt + 1, Caught = error, CloneChecked = true });
+            _queue.Add(task with { TaskId = taskId, Attempt = task.Attempt + 1, Caught = error, CloneChecked = true });
             return null;
         }
         FailedError = error;
