@@ -41,7 +41,8 @@ internal interface ITaskLauncher : IDisposable
     Task RoomChanged { get; }
 
     /// <summary>
-    /// Looks at the queue and prepares room ahead, such as workers to start: <paramref name="queued"/> tasks wait,
+    /// Looks at what still waits once every task with room has started, and prepares room ahead, such as workers to
+    /// start: <paramref name="queued"/> tasks wait,
     /// <paramref name="queuedSteps"/> enumerates (lazily; only when it matters) the steps of those it would run.
     /// </summary>
     void Prepare(int queued, IEnumerable<string> queuedSteps);

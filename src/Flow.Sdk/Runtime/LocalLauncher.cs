@@ -92,7 +92,30 @@ internal sealed class LocalLauncher : ITaskLauncher
         lock (_gate)
         {
             Harvest();
-            while (queued > _starting.Count && Processes < _maxWorkers && _starting.Count < s_parallelStarts && WorthStarting(queuedSteps))
+            // Idle workers take queued tasks first: a worker starts only for tasks that none that is up or starting will
+            // take (one that died while idle is dropped first, or the queue would wait for it forever).
+            var alive = new List<WorkerProcess>(_idle.Count);
+            foreach (var worker in _idle)
+            {
+                if (worker.HasExited)
+                {
+                    _pool.Remove(worker);
+                    worker.Dispose();
+                }
+                else
+                {
+                    alive.Add(worker);
+                }
+            }
+            if (alive.Count < _idle.Count)
+            {
+                _idle.Clear();
+                for (var i = alive.Count - 1; i >= 0; i--)
+                {
+                    _idle.Push(alive[i]);
+                }
+            }
+            while (queued > _starting.Count + _idle.Count && Processes < _maxWorkers && _starting.Count < s_parallelStarts && WorthStarting(queuedSteps))
             {
                 StartWorker();
             }
@@ -106,7 +129,17 @@ internal sealed class LocalLauncher : ITaskLauncher
             Harvest();
             if (environment is null)
             {
-                return TakeIdle(peek: true) is not null;
+                if (TakeIdle(peek: true) is not null)
+                {
+                    return true;
+                }
+                if (_starting.Count == 0 && _busy.Count == 0 && Processes < _maxWorkers)
+                {
+                    // Nothing runs, starts or idles (the idle worker counted on died since): one starts now, so the
+                    // queue never waits on nothing.
+                    StartWorker();
+                }
+                return false;
             }
             if (Processes < _maxWorkers)
             {

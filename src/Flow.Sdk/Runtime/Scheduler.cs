@@ -132,8 +132,6 @@ internal sealed class Scheduler(
                 }
             }
         }
-        // Room ahead (workers to start) for the tasks the pool will run; a step with [Environment] gets its own process.
-        launcher.Prepare(_queue.Count, _queue.Where(t => OwnProcess(t) is null).Select(t => t.Step));
         // In queue order, each task to the launcher while it has room for its kind; once it has none for either kind,
         // the rest wait (so a wide queue costs nothing per event when every worker is busy).
         var poolFull = false;
@@ -160,6 +158,8 @@ internal sealed class Scheduler(
             var launch = new TaskLaunch(request, store.AttemptDir(graph.Name, runId, task.Step, taskId, task.Attempt), environment, step?.TimeoutSeconds ?? 0);
             _running.Add(launcher.LaunchAsync(launch), task with { TaskId = taskId });
         }
+        // Room ahead (workers to start) for the pool's tasks still waiting; a step with [Environment] gets its own process.
+        launcher.Prepare(_queue.Count, _queue.Where(t => OwnProcess(t) is null).Select(t => t.Step));
     }
 
     /// <summary>The variables of a task that needs a process of its own (<c>[Environment]</c>), or null.</summary>
