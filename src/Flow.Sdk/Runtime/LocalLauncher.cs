@@ -91,7 +91,9 @@ internal sealed class LocalLauncher : ITaskLauncher
     {
         lock (_gate)
         {
-            Harvest();
+            // No harvest here: a worker that became ready since the scheduler last asked for room stays in the starting
+            // set, so RoomChanged completes and the scheduler dispatches again (harvested here, it would sit idle
+            // while the queue waited for a room change that never comes).
             // Idle workers take queued tasks first: a worker starts only for tasks that none that is up or starting will
             // take (one that died while idle is dropped first, or the queue would wait for it forever).
             var alive = new List<WorkerProcess>(_idle.Count);
