@@ -3,12 +3,12 @@
 # with a fresh version, installed into a throwaway tool path and template hive, and a template project is timed.
 # Prints the median, minimum and maximum wall time of N repetitions (default 11) of each case.
 #   bash bench/bench.sh [N]
-# BENCH_CASES=loop,foreach,resume,big,persist,client,interrupt (comma-separated) runs only those groups; default all.
+# BENCH_CASES=loop,foreach,resume,big,persist,client,ui,interrupt (comma-separated) runs only those groups; default all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 n=${1:-11}
-cases=",${BENCH_CASES:-loop,foreach,resume,big,persist,client,interrupt},"
+cases=",${BENCH_CASES:-loop,foreach,resume,big,persist,client,ui,interrupt},"
 want() { [[ "$cases" == *",$1,"* ]]; }
 work=$(mktemp -d)
 # BENCH_KEEP=1 keeps the folder (tool, feed, project) for a closer look.
@@ -270,6 +270,35 @@ fi
 
 # Interrupting a run (#12): a foreach of 100 tasks of 200 ms each, in a session of its own; SIGTERM to the tool 1.5 s
 # after the run started; the time until every process of the run has ended (the run is then recorded as failed).
+# The UI (#13): `dotnet flow ui` started in the template project until its first page answers; the run page's data
+# (graph and timeline) of a run of 10,000 tasks; the UI process's peak memory after serving it.
+if want ui; then
+cd "$work/Bench"
+ui_first=()
+for _ in $(seq "${REPS:-$n}"); do
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  start=$(date +%s%N)
+  "$flow" ui --port "$port" >/dev/null 2>&1 &
+  ui=$!
+  until curl -sf -o /dev/null "http://127.0.0.1:$port/"; do sleep 0.01; done
+  end=$(date +%s%N)
+  kill -INT "$ui"; wait "$ui" 2>/dev/null || true
+  ui_first+=($(( (end - start) / 1000000 )))
+done
+printf '%s\n' "${ui_first[@]}" | sort -n | awk '{ t[NR] = $1 } END { printf "%-34s median %5d ms   min %5d ms   max %5d ms   (n=%d)\n", "ui: first page served", t[int((NR + 1) / 2)], t[1], t[NR], NR }'
+cd "$work/Wide"
+idfile=$(mktemp -u)
+"$flow" run --count 10000 --max-num-splits 10000 --run-id-file "$idfile" >/dev/null 2>&1
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$flow" ui --port "$port" >/dev/null 2>&1 &
+ui=$!
+until curl -sf -o /dev/null "http://127.0.0.1:$port/"; do sleep 0.01; done
+REPS=5 measure "ui: run page data, 10,000 tasks" curl -sf -o /dev/null "http://127.0.0.1:$port/api/runs/WideFlow/$(cat "$idfile")"
+echo "ui: process peak memory (VmHWM)    $(( $(awk '/VmHWM/ { print $2 }' "/proc/$ui/status") / 1024 )) MiB"
+kill -INT "$ui"; wait "$ui" 2>/dev/null || true
+rm -f "$idfile"
+fi
+
 if want interrupt; then
 cd "$work/Wide"
 stops=()

@@ -1,0 +1,287 @@
+// dotnet flow ui: one module for every page. User values reach the page only as text (el(..., text) sets
+// textContent), never as HTML. The path names the page: /, /Flow, /Flow/run, /Flow/run/Step/task.
+import dagre from './vendor/dagre.esm.js';
+
+const main = document.getElementById('main');
+const crumbs = document.getElementById('crumbs');
+const SVG = 'http://www.w3.org/2000/svg';
+
+function el(tag, attrs = {}, ...children) {
+  const node = tag.startsWith('svg:') ? document.createElementNS(SVG, tag.slice(4)) : document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null) continue;
+    if (key === 'class') node.setAttribute('class', value);
+    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+const enc = encodeURIComponent;
+const link = (href, text) => el('a', { href, 'data-nav': '' }, text);
+const status = s => el('span', { class: `status ${s}` }, s);
+const when = t => t ? new Date(t).toLocaleString() : '';
+function duration(from, to) {
+  if (!from) return '';
+  const ms = (to ? new Date(to) : new Date()) - new Date(from);
+  if (ms < 1000) return `${ms} ms`;
+  const s = ms / 1000;
+  return s < 120 ? `${s.toFixed(1)} s` : s < 7200 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
+}
+
+async function api(path) {
+  const response = await fetch(path, { headers: { accept: 'application/json' } });
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error || `${response.status}`);
+  return body;
+}
+
+function setCrumbs(parts) {
+  crumbs.replaceChildren(...parts.flatMap((p, i) => [i ? el('span', { class: 'sep' }, '/') : null, p.href ? link(p.href, p.text) : el('span', {}, p.text)]));
+}
+
+let stop = () => {};
+async function route() {
+  stop();
+  stop = () => {};
+  const parts = location.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  try {
+    if (parts.length === 0) await flowsPage();
+    else if (parts.length === 1) await runsPage(parts[0]);
+    else if (parts.length === 2) await runPage(parts[0], parts[1]);
+    else if (parts.length === 4) await taskPage(...parts);
+    else throw new Error('No page here: the UI has /Flow, /Flow/run and /Flow/run/Step/task.');
+  } catch (error) {
+    main.replaceChildren(el('h1', {}, 'Not found'), el('pre', { class: 'error' }, error.message));
+  }
+}
+
+document.addEventListener('click', event => {
+  const a = event.target.closest && event.target.closest('a[data-nav]');
+  if (!a || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+  event.preventDefault();
+  history.pushState(null, '', a.getAttribute('href'));
+  route();
+});
+window.addEventListener('popstate', route);
+
+async function flowsPage() {
+  setCrumbs([]);
+  document.title = 'Flows · dotnet flow';
+  const flows = await api('/api/flows');
+  main.replaceChildren(el('h1', {}, 'Flows'), flows.length === 0 ? el('p', { class: 'muted' }, 'No runs yet: dotnet flow run.') :
+    el('table', { id: 'flows' },
+      el('tr', {}, el('th', {}, 'Flow'), el('th', {}, 'Runs'), el('th', {}, 'Latest run'), el('th', {}, 'Status'), el('th', {}, 'Started')),
+      flows.map(f => el('tr', {},
+        el('td', {}, link(`/${enc(f.name)}`, f.name)), el('td', {}, f.runs),
+        el('td', {}, f.latest ? link(`/${enc(f.name)}/${enc(f.latest.id)}`, f.latest.id) : ''),
+        el('td', {}, f.latest ? status(f.latest.status) : ''), el('td', {}, f.latest ? when(f.latest.startedAt) : '')))));
+}
+
+async function runsPage(flow) {
+  setCrumbs([{ text: flow }]);
+  document.title = `${flow} · dotnet flow`;
+  const query = new URLSearchParams(location.search);
+  const statusBox = el('select', { name: 'status' }, ['', 'running', 'succeeded', 'failed'].map(s => el('option', { value: s }, s || 'any status')));
+  const tagBox = el('input', { name: 'tag', placeholder: 'tag (exact)' });
+  const textBox = el('input', { name: 'q', placeholder: 'search id, user, tags' });
+  statusBox.value = query.get('status') || '';
+  tagBox.value = query.get('tag') || '';
+  textBox.value = query.get('q') || '';
+  const from = Number(query.get('from') || 0);
+  const table = el('table', { id: 'runs' });
+  const pager = el('div', { class: 'pager' });
+  const apply = (start = 0) => {
+    const q = new URLSearchParams();
+    if (statusBox.value) q.set('status', statusBox.value);
+    if (tagBox.value) q.set('tag', tagBox.value);
+    if (textBox.value) q.set('q', textBox.value);
+    if (start) q.set('from', start);
+    history.replaceState(null, '', `/${enc(flow)}${q.toString() ? '?' + q : ''}`);
+    load(start);
+  };
+  statusBox.addEventListener('change', () => apply());
+  tagBox.addEventListener('change', () => apply());
+  textBox.addEventListener('input', () => apply());
+  main.replaceChildren(el('h1', {}, `Runs of ${flow}`), el('div', { class: 'filters' }, statusBox, tagBox, textBox), table, pager);
+  const count = 50;
+  async function load(start) {
+    const q = new URLSearchParams({ from: start, count });
+    if (statusBox.value) q.set('status', statusBox.value);
+    if (tagBox.value) q.set('tag', tagBox.value);
+    if (textBox.value) q.set('q', textBox.value);
+    const page = await api(`/api/flows/${enc(flow)}/runs?${q}`);
+    table.replaceChildren(
+      el('tr', {}, ['Run', 'Status', 'Started', 'Duration', 'User', 'Tags'].map(h => el('th', {}, h))),
+      page.runs.map(r => el('tr', { 'data-run': r.id },
+        el('td', {}, link(`/${enc(flow)}/${enc(r.id)}`, r.id)), el('td', {}, status(r.status)), el('td', {}, when(r.startedAt)),
+        el('td', {}, duration(r.startedAt, r.finishedAt)), el('td', {}, r.user), el('td', {}, r.tags.map(t => el('span', { class: 'tag' }, t))))));
+    pager.replaceChildren(
+      el('button', { disabled: start === 0 ? '' : null, onclick: () => apply(Math.max(0, start - count)) }, 'Newer'),
+      el('span', { class: 'muted' }, page.total === 0 ? 'no runs match' : `${start + 1}–${Math.min(start + count, page.total)} of ${page.total}`),
+      el('button', { disabled: start + count >= page.total ? '' : null, onclick: () => apply(start + count) }, 'Older'));
+  }
+  await load(from);
+}
+
+async function runPage(flow, id) {
+  setCrumbs([{ text: flow, href: `/${enc(flow)}` }, { text: id }]);
+  document.title = `${flow}/${id} · dotnet flow`;
+  const base = `/api/runs/${enc(flow)}/${enc(id)}`;
+  const first = await api(base);
+  render(first);
+  function render(run) {
+    const facts = el('dl', { class: 'facts', id: 'run-facts' },
+      el('dt', {}, 'Status'), el('dd', {}, status(run.status), run.status === 'running' ? el('span', { class: 'live' }, '● live') : null),
+      el('dt', {}, 'Started'), el('dd', {}, when(run.startedAt)),
+      el('dt', {}, 'Duration'), el('dd', {}, duration(run.startedAt, run.finishedAt)),
+      el('dt', {}, 'User'), el('dd', {}, run.user),
+      el('dt', {}, 'Tags'), el('dd', {}, run.tags.map(t => el('span', { class: 'tag' }, t)), run.systemTags.map(t => el('span', { class: 'tag muted' }, t))),
+      el('dt', {}, 'Code'), el('dd', {}, run.code.slice(0, 12)),
+      run.origin ? [el('dt', {}, 'Resumed from'), el('dd', {}, link(`/${enc(flow)}/${enc(run.origin)}`, run.origin))] : null,
+      Object.keys(run.parameters).length ? [el('dt', {}, 'Parameters'), el('dd', {}, el('table', { id: 'parameters' }, Object.entries(run.parameters).map(([k, v]) => el('tr', {}, el('td', {}, k), el('td', {}, v)))))] : null);
+    const failed = run.tasks.find(t => t.status === 'failed' || t.status === 'died');
+    main.replaceChildren(
+      el('h1', {}, `${flow} / ${id}`), facts,
+      run.failure ? [el('h2', {}, 'Failure'), el('pre', { class: 'error', id: 'failure' }, run.failure),
+        failed ? el('p', {}, 'Failed task: ', link(`/${enc(flow)}/${enc(id)}/${enc(failed.step)}/${enc(failed.id)}`, `${failed.step}/${failed.id}`)) : null] : null,
+      el('h2', {}, 'Graph'), graph(flow, id, run),
+      el('h2', {}, `Timeline (${run.tasks.length} tasks)`), timeline(flow, id, run));
+  }
+  if (first.status === 'running') {
+    const source = new EventSource(`${base}/events`);
+    source.addEventListener('run', event => render(JSON.parse(event.data)));
+    source.addEventListener('end', () => source.close());
+    stop = () => source.close();
+  }
+}
+
+// The graph of steps (a foreach is one node with its children's counts), laid out by dagre (vendored).
+function graph(flow, id, run) {
+  const steps = run.steps;
+  if (steps.length === 0) return el('p', { class: 'muted' }, 'No graph: the run has no readable code snapshot.');
+  const counts = new Map();
+  for (const t of run.tasks) {
+    const c = counts.get(t.step) || { succeeded: 0, running: 0, failed: 0, died: 0, total: 0 };
+    c[t.status] = (c[t.status] || 0) + 1;
+    c.total++;
+    counts.set(t.step, c);
+  }
+  const W = 190, H = 44;
+  const g = new dagre.graphlib.Graph();
+  g.setGraph({ rankdir: 'TB', nodesep: 30, ranksep: 36, marginx: 16, marginy: 16 });
+  g.setDefaultEdgeLabel(() => ({}));
+  for (const s of steps) g.setNode(s.name, { width: W, height: H });
+  for (const s of steps) for (const next of s.next) if (g.hasNode(next)) g.setEdge(s.name, next);
+  dagre.layout(g);
+  const { width, height } = g.graph();
+  const svg = el('svg:svg', { class: 'graph', id: 'graph', width, height, viewBox: `0 0 ${width} ${height}` });
+  for (const e of g.edges()) {
+    const points = g.edge(e).points;
+    svg.append(el('svg:path', { d: points.map((p, i) => `${i ? 'L' : 'M'}${p.x},${p.y}`).join(' ') }));
+  }
+  for (const s of steps) {
+    const c = counts.get(s.name);
+    const state = !c ? 'pending' : c.failed ? 'failed' : c.died ? 'died' : c.running ? 'running' : 'succeeded';
+    const p = g.node(s.name);
+    const first = run.tasks.find(t => t.step === s.name);
+    const label = c && (c.total > 1 || s.kind === 'foreach' || s.join)
+      ? `${c.succeeded || 0} done · ${c.running || 0} running · ${(c.failed || 0) + (c.died || 0)} failed`
+      : c ? state : 'not run';
+    const node = el('svg:g', { class: `node ${state}`, 'data-step': s.name, transform: `translate(${p.x - W / 2},${p.y - H / 2})` },
+      el('svg:rect', { width: W, height: H }),
+      el('svg:text', { x: 10, y: 18 }, s.name + (s.forEach ? ` (foreach ${s.forEach})` : '')),
+      el('svg:text', { x: 10, y: 34, class: 'counts' }, label));
+    svg.append(first ? el('svg:a', { href: `/${enc(flow)}/${enc(id)}/${enc(s.name)}/${enc(first.id)}`, 'data-nav': '' }, node) : node);
+  }
+  return svg;
+}
+
+// The timeline: one row per task, its bar from the first attempt's start to the last's end; rows drawn only on screen.
+function timeline(flow, id, run) {
+  const tasks = run.tasks.filter(t => t.startedAt);
+  const box = el('div', { class: 'timeline', id: 'timeline' });
+  if (tasks.length === 0) return el('p', { class: 'muted' }, 'No task has started.');
+  const t0 = Math.min(...tasks.map(t => +new Date(t.startedAt)));
+  const t1 = Math.max(...tasks.map(t => +new Date(t.finishedAt || new Date())), t0 + 1);
+  const ROW = 20, LABEL = 210;
+  const inner = el('div', {});
+  inner.style.height = `${tasks.length * ROW}px`;
+  inner.style.position = 'relative';
+  box.append(inner);
+  const draw = () => {
+    const first = Math.max(0, Math.floor(box.scrollTop / ROW) - 20);
+    const last = Math.min(tasks.length, first + Math.ceil((box.clientHeight || 448) / ROW) + 40);
+    inner.replaceChildren(...tasks.slice(first, last).map((t, i) => {
+      const row = el('div', { class: 'row' },
+        el('span', { class: 'label' }, link(`/${enc(flow)}/${enc(id)}/${enc(t.step)}/${enc(t.id)}`, `${t.step}/${t.id}`)));
+      row.style.top = `${(first + i) * ROW}px`;
+      const bar = el('div', { class: `bar ${t.status}`, title: `${t.step}/${t.id} ${t.status} ${duration(t.startedAt, t.finishedAt)}` });
+      const span = (box.clientWidth || 900) - LABEL - 10;
+      bar.style.left = `${LABEL + ((+new Date(t.startedAt) - t0) / (t1 - t0)) * span}px`;
+      bar.style.width = `${Math.max(2, ((+new Date(t.finishedAt || new Date()) - +new Date(t.startedAt)) / (t1 - t0)) * span)}px`;
+      row.append(bar);
+      return row;
+    }));
+  };
+  box.addEventListener('scroll', () => requestAnimationFrame(draw));
+  requestAnimationFrame(draw);
+  return box;
+}
+
+async function taskPage(flow, id, step, task) {
+  setCrumbs([{ text: flow, href: `/${enc(flow)}` }, { text: id, href: `/${enc(flow)}/${enc(id)}` }, { text: step }, { text: task }]);
+  document.title = `${flow}/${id}/${step}/${task} · dotnet flow`;
+  const base = `/api/tasks/${enc(flow)}/${enc(id)}/${enc(step)}/${enc(task)}`;
+  const t = await api(base);
+  const value = el('div', { id: 'artifact-value' });
+  const logs = el('pre', { class: 'logs', id: 'logs' });
+  main.replaceChildren(
+    el('h1', {}, `${step} / ${task}`),
+    el('dl', { class: 'facts' }, el('dt', {}, 'Status'), el('dd', {}, status(t.status)),
+      t.clonedFrom ? [el('dt', {}, 'Cloned from'), el('dd', {}, t.clonedFrom)] : null,
+      el('dt', {}, 'Attempts'), el('dd', {}, t.attempts.map(a => `${a.number}: ${a.status} ${duration(a.startedAt, a.finishedAt)}`).join(' · '))),
+    t.error ? [el('h2', {}, 'Error'), el('pre', { class: 'error', id: 'error' }, `${t.error.type}: ${t.error.message}\n${t.error.stackTrace || ''}`)] : null,
+    el('h2', {}, 'Artifacts'),
+    t.artifacts.length === 0 ? el('p', { class: 'muted' }, 'None.') : el('table', { id: 'artifacts' },
+      el('tr', {}, el('th', {}, 'Name'), el('th', {}, 'Type'), el('th', {}, 'Size')),
+      t.artifacts.map(a => el('tr', {},
+        el('td', {}, el('a', { href: '#', onclick: e => { e.preventDefault(); showArtifact(base, a.name, value); } }, a.name)),
+        el('td', {}, a.type), el('td', {}, `${a.size} B`)))),
+    value,
+    el('h2', {}, 'Output'), logs);
+  followLogs(base, logs);
+}
+
+async function showArtifact(base, name, box, offset = 0) {
+  const page = await api(`${base}/artifacts/${enc(name)}?offset=${offset}&count=65536`);
+  let text = page.text;
+  if (offset === 0 && page.length === page.text.length) {
+    try { text = JSON.stringify(JSON.parse(page.text), null, 2); } catch { /* shown as stored */ }
+  }
+  const more = page.offset + page.text.length < page.length;
+  box.replaceChildren(el('h2', {}, `${name} (${page.type})`), el('pre', { class: 'value' }, text),
+    more ? el('button', { onclick: () => showArtifact(base, name, box, page.offset + page.text.length) }, `Next page (${page.offset + page.text.length} of ${page.length} characters)`) : null);
+}
+
+function followLogs(base, box) {
+  let position = { stdout: 0, stderr: 0 };
+  let timer = 0;
+  let alive = true;
+  const tick = async () => {
+    const page = await api(`${base}/logs?stdout=${position.stdout}&stderr=${position.stderr}`);
+    position = page;
+    for (const line of page.lines) {
+      box.append(el('div', { class: line.err ? 'err' : '' }, el('span', { class: 'time' }, line.time), line.text));
+    }
+    if (!page.complete && alive) timer = setTimeout(tick, 1000);
+  };
+  stop = () => { alive = false; clearTimeout(timer); };
+  tick();
+}
+
+route();

@@ -1,0 +1,386 @@
+using System.Text.Json;
+using Flow.Sdk;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Flow.Cli.Ui;
+
+/// <summary>
+/// The UI's JSON API (docs/ui.md, "API"). Every path part is parsed as a pathspec part (a plain name), so no request
+/// reads outside the datastore; every read goes through the client API.
+/// </summary>
+internal sealed class UiApi(FlowStore store)
+{
+    /// <summary>The most characters of an artifact's JSON one request returns.</summary>
+    public const int MaxArtifactPage = 256 * 1024;
+
+    /// <summary>The most log lines one request returns.</summary>
+    public const int MaxLogLines = 5000;
+
+    private static readonly JsonWriterOptions s_json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Default };
+
+    public void Map(WebApplication app)
+    {
+        app.MapGet("/api/flows", () => Json(w =>
+        {
+            w.WriteStartArray();
+            foreach (var flow in store.Flows())
+            {
+                var latest = flow.RunsIn(null).FirstOrDefault();
+                w.WriteStartObject();
+                w.WriteString("name", flow.Name);
+                w.WriteNumber("runs", flow.RunsIn(null).Count());
+                if (latest is not null)
+                {
+                    w.WritePropertyName("latest");
+                    RunHeader(w, latest);
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }));
+        app.MapGet("/api/flows/{flow}/runs", (string flow, string? status, string? tag, string? q, int? from, int? count) => Guard(() =>
+        {
+            var info = store.GetFlow(Parse(() => Pathspec.ParseRun(flow + "/latest", null)).Flow!);
+            var runs = info.RunsIn(string.IsNullOrEmpty(tag) ? null : tag);
+            if (!string.IsNullOrEmpty(status))
+            {
+                runs = runs.Where(r => string.Equals(r.Status, status, StringComparison.OrdinalIgnoreCase));
+            }
+            if (!string.IsNullOrEmpty(q))
+            {
+                runs = runs.Where(r => Matches(r, q));
+            }
+            var all = runs.ToList();
+            var skip = Math.Max(0, from ?? 0);
+            var take = Math.Clamp(count ?? 50, 1, 500);
+            return Json(w =>
+            {
+                w.WriteStartObject();
+                w.WriteNumber("total", all.Count);
+                w.WriteNumber("from", skip);
+                w.WriteStartArray("runs");
+                foreach (var run in all.Skip(skip).Take(take))
+                {
+                    RunHeader(w, run);
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            });
+        }));
+        app.MapGet("/api/runs/{flow}/{run}", (string flow, string run) => Guard(() =>
+        {
+            var info = GetRun(flow, run);
+            return Json(w => RunDetail(w, info));
+        }));
+        app.MapGet("/api/runs/{flow}/{run}/events", (string flow, string run, HttpContext context) => GuardAsync(async () =>
+        {
+            var info = GetRun(flow, run);
+            await RunEvents.StreamAsync(context, info, w => RunDetail(w, info), context.RequestAborted);
+            return Results.Empty;
+        }));
+        app.MapGet("/api/tasks/{flow}/{run}/{step}/{task}", (string flow, string run, string step, string task) => Guard(() =>
+        {
+            var info = GetTask(flow, run, step, task);
+            return Json(w => TaskDetail(w, info));
+        }));
+        app.MapGet("/api/tasks/{flow}/{run}/{step}/{task}/artifacts/{name}", (string flow, string run, string step, string task, string name, long? offset, int? count) => Guard(() =>
+        {
+            var info = GetTask(flow, run, step, task);
+            var artifact = info.Artifacts.FirstOrDefault(a => a.Name == name)
+                ?? throw new FlowException($"Task {info.Pathspec} has no artifact '{name}'.");
+            var text = artifact.ToJson();
+            var start = (int)Math.Clamp(offset ?? 0, 0, text.Length);
+            var length = Math.Min(Math.Clamp(count ?? 64 * 1024, 1, MaxArtifactPage), text.Length - start);
+            return Json(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("name", artifact.Name);
+                w.WriteString("type", artifact.Type);
+                w.WriteNumber("size", artifact.Size);
+                w.WriteNumber("length", text.Length);
+                w.WriteNumber("offset", start);
+                w.WriteString("text", text.AsSpan(start, length));
+                w.WriteEndObject();
+            });
+        }));
+        app.MapGet("/api/tasks/{flow}/{run}/{step}/{task}/logs", (string flow, string run, string step, string task, long? stdout, long? stderr, int? attempt) => Guard(() =>
+        {
+            var info = GetTask(flow, run, step, task);
+            var output = info.Output(attempt, from: new OutputPosition(Math.Max(0, stdout ?? 0), Math.Max(0, stderr ?? 0)));
+            var complete = output.IsComplete;
+            var lines = output.ReadNew(final: complete);
+            return Json(w =>
+            {
+                w.WriteStartObject();
+                w.WriteNumber("attempt", output.Attempt);
+                w.WriteBoolean("complete", complete);
+                w.WriteNumber("stdout", output.Position.Stdout);
+                w.WriteNumber("stderr", output.Position.Stderr);
+                w.WriteStartArray("lines");
+                foreach (var line in lines.TakeLast(MaxLogLines))
+                {
+                    w.WriteStartObject();
+                    w.WriteString("time", line.TimeText);
+                    w.WriteString("text", line.Text);
+                    w.WriteBoolean("err", line.IsError);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            });
+        }));
+    }
+
+    private RunInfo GetRun(string flow, string run)
+    {
+        var spec = Parse(() => Pathspec.ParseRun($"{flow}/{run}", null));
+        return store.GetFlow(spec.Flow!).GetRun(spec.Run);
+    }
+
+    private TaskInfo GetTask(string flow, string run, string step, string task)
+    {
+        var spec = Parse(() => Pathspec.ParseFull($"{flow}/{run}/{step}/{task}", 4));
+        return store.GetTask(spec.ToString());
+    }
+
+    /// <summary>A path part that is not a plain name (a traversal, say) is a bad request, never a read.</summary>
+    private static Pathspec Parse(Func<Pathspec> parse)
+    {
+        try
+        {
+            return parse();
+        }
+        catch (FlowException e)
+        {
+            throw new BadPathException(e.Message);
+        }
+    }
+
+    private sealed class BadPathException(string message) : Exception(message);
+
+    private static bool Matches(RunInfo run, string q) =>
+        run.Id.Contains(q, StringComparison.OrdinalIgnoreCase)
+        || run.User.Contains(q, StringComparison.OrdinalIgnoreCase)
+        || run.Tags.Any(t => t.Contains(q, StringComparison.OrdinalIgnoreCase));
+
+    private static void RunHeader(Utf8JsonWriter w, RunInfo run)
+    {
+        w.WriteStartObject();
+        w.WriteString("flow", run.Flow);
+        w.WriteString("id", run.Id);
+        w.WriteString("status", run.Status);
+        w.WriteString("startedAt", run.StartedAt);
+        if (run.FinishedAt is { } finished)
+        {
+            w.WriteString("finishedAt", finished);
+        }
+        w.WriteString("user", run.User);
+        w.WriteStartArray("tags");
+        foreach (var tag in run.Tags)
+        {
+            w.WriteStringValue(tag);
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void RunDetail(Utf8JsonWriter w, RunInfo run)
+    {
+        w.WriteStartObject();
+        w.WriteString("flow", run.Flow);
+        w.WriteString("id", run.Id);
+        w.WriteString("status", run.Status);
+        w.WriteString("startedAt", run.StartedAt);
+        if (run.FinishedAt is { } finished)
+        {
+            w.WriteString("finishedAt", finished);
+        }
+        w.WriteString("user", run.User);
+        w.WriteString("failure", run.Failure);
+        w.WriteString("origin", run.OriginRunId);
+        w.WriteString("code", run.Code.Hash);
+        Strings(w, "tags", run.Tags);
+        Strings(w, "systemTags", run.SystemTags);
+        var steps = run.Steps.ToList();
+        var start = steps.FirstOrDefault(s => s.Name == "Start")?.Tasks.FirstOrDefault();
+        w.WriteStartObject("parameters");
+        if (start is not null)
+        {
+            foreach (var name in run.Parameters.Order(StringComparer.Ordinal))
+            {
+                w.WriteString(name, Shorten(Safe(() => start[name].ToJson()), 500));
+            }
+        }
+        w.WriteEndObject();
+        w.WriteStartArray("steps");
+        var graph = Safe(() => run.Graph);
+        foreach (var step in graph?.Steps ?? [])
+        {
+            w.WriteStartObject();
+            w.WriteString("name", step.Name);
+            w.WriteString("kind", step.Kind);
+            Strings(w, "next", step.Next);
+            w.WriteBoolean("join", step.IsJoin);
+            if (step.ForEach is not null)
+            {
+                w.WriteString("forEach", step.ForEach);
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("tasks");
+        foreach (var step in steps)
+        {
+            foreach (var task in step.Tasks)
+            {
+                var attempts = task.Attempts;
+                var last = attempts.Count > 0 ? attempts[^1] : null;
+                w.WriteStartObject();
+                w.WriteString("step", step.Name);
+                w.WriteString("id", task.Id);
+                w.WriteString("status", task.Status);
+                w.WriteNumber("attempt", task.Attempt);
+                if (attempts.Count > 0 && attempts[0].StartedAt is { } started)
+                {
+                    w.WriteString("startedAt", started);
+                }
+                if (last?.FinishedAt is { } ended)
+                {
+                    w.WriteString("finishedAt", ended);
+                }
+                if (task.ClonedFrom is { } origin)
+                {
+                    w.WriteString("clonedFrom", origin);
+                }
+                w.WriteEndObject();
+            }
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void TaskDetail(Utf8JsonWriter w, TaskInfo task)
+    {
+        w.WriteStartObject();
+        w.WriteString("pathspec", task.Pathspec);
+        w.WriteString("status", task.Status);
+        w.WriteString("clonedFrom", task.ClonedFrom);
+        if (task.Exception is { } error)
+        {
+            w.WriteStartObject("error");
+            w.WriteString("type", error.Type);
+            w.WriteString("message", error.Message);
+            w.WriteString("stackTrace", error.StackTrace);
+            w.WriteEndObject();
+        }
+        w.WriteStartArray("attempts");
+        foreach (var attempt in task.Attempts)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("number", attempt.Number);
+            w.WriteString("status", attempt.Status);
+            if (attempt.StartedAt is { } started)
+            {
+                w.WriteString("startedAt", started);
+            }
+            if (attempt.FinishedAt is { } finished)
+            {
+                w.WriteString("finishedAt", finished);
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("artifacts");
+        foreach (var artifact in task.Artifacts)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", artifact.Name);
+            w.WriteString("type", artifact.Type);
+            w.WriteNumber("size", artifact.Size);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void Strings(Utf8JsonWriter w, string name, IEnumerable<string> values)
+    {
+        w.WriteStartArray(name);
+        foreach (var value in values)
+        {
+            w.WriteStringValue(value);
+        }
+        w.WriteEndArray();
+    }
+
+    private static string Shorten(string text, int max) => text.Length <= max ? text : text[..max] + "…";
+
+    private static T? Safe<T>(Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is FlowException or IOException or JsonException)
+        {
+            return default;
+        }
+    }
+
+    private static string Safe(Func<string> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is FlowException or IOException or JsonException)
+        {
+            return $"(unreadable: {e.Message})";
+        }
+    }
+
+    public static IResult Json(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, s_json))
+        {
+            write(writer);
+        }
+        return Results.Bytes(buffer.ToArray(), "application/json; charset=utf-8");
+    }
+
+    public static IResult Error(int status, string message) => Results.Json(new Dictionary<string, string> { ["error"] = message }, statusCode: status);
+
+    private static IResult Guard(Func<IResult> handle)
+    {
+        try
+        {
+            return handle();
+        }
+        catch (BadPathException e)
+        {
+            return Error(StatusCodes.Status400BadRequest, e.Message);
+        }
+        catch (FlowException e)
+        {
+            return Error(StatusCodes.Status404NotFound, e.Message);
+        }
+    }
+
+    private static async Task<IResult> GuardAsync(Func<Task<IResult>> handle)
+    {
+        try
+        {
+            return await handle();
+        }
+        catch (BadPathException e)
+        {
+            return Error(StatusCodes.Status400BadRequest, e.Message);
+        }
+        catch (FlowException e)
+        {
+            return Error(StatusCodes.Status404NotFound, e.Message);
+        }
+    }
+}
