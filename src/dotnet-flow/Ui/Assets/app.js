@@ -21,6 +21,12 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// Replaces a node's children: arrays are flattened and null or undefined left out (replaceChildren would print them).
+function fill(node, ...children) {
+  node.replaceChildren(...children.flat(Infinity).filter(c => c !== undefined && c !== null));
+  return node;
+}
+
 const enc = encodeURIComponent;
 const link = (href, text) => el('a', { href, 'data-nav': '' }, text);
 const status = s => el('span', { class: `status ${s}` }, s);
@@ -41,7 +47,7 @@ async function api(path) {
 }
 
 function setCrumbs(parts) {
-  crumbs.replaceChildren(...parts.flatMap((p, i) => [i ? el('span', { class: 'sep' }, '/') : null, p.href ? link(p.href, p.text) : el('span', {}, p.text)]));
+  fill(crumbs, ...parts.flatMap((p, i) => [i ? el('span', { class: 'sep' }, '/') : null, p.href ? link(p.href, p.text) : el('span', {}, p.text)]));
 }
 
 let stop = () => {};
@@ -56,7 +62,7 @@ async function route() {
     else if (parts.length === 4) await taskPage(...parts);
     else throw new Error('No page here: the UI has /Flow, /Flow/run and /Flow/run/Step/task.');
   } catch (error) {
-    main.replaceChildren(el('h1', {}, 'Not found'), el('pre', { class: 'error' }, error.message));
+    fill(main, el('h1', {}, 'Not found'), el('pre', { class: 'error' }, error.message));
   }
 }
 
@@ -73,7 +79,7 @@ async function flowsPage() {
   setCrumbs([]);
   document.title = 'Flows · dotnet flow';
   const flows = await api('/api/flows');
-  main.replaceChildren(el('h1', {}, 'Flows'), flows.length === 0 ? el('p', { class: 'muted' }, 'No runs yet: dotnet flow run.') :
+  fill(main, el('h1', {}, 'Flows'), flows.length === 0 ? el('p', { class: 'muted' }, 'No runs yet: dotnet flow run.') :
     el('table', { id: 'flows' },
       el('tr', {}, el('th', {}, 'Flow'), el('th', {}, 'Runs'), el('th', {}, 'Latest run'), el('th', {}, 'Status'), el('th', {}, 'Started')),
       flows.map(f => el('tr', {},
@@ -107,7 +113,7 @@ async function runsPage(flow) {
   statusBox.addEventListener('change', () => apply());
   tagBox.addEventListener('change', () => apply());
   textBox.addEventListener('input', () => apply());
-  main.replaceChildren(el('h1', {}, `Runs of ${flow}`), el('div', { class: 'filters' }, statusBox, tagBox, textBox), table, pager);
+  fill(main, el('h1', {}, `Runs of ${flow}`), el('div', { class: 'filters' }, statusBox, tagBox, textBox), table, pager);
   const count = 50;
   async function load(start) {
     const q = new URLSearchParams({ from: start, count });
@@ -115,12 +121,12 @@ async function runsPage(flow) {
     if (tagBox.value) q.set('tag', tagBox.value);
     if (textBox.value) q.set('q', textBox.value);
     const page = await api(`/api/flows/${enc(flow)}/runs?${q}`);
-    table.replaceChildren(
+    fill(table,
       el('tr', {}, ['Run', 'Status', 'Started', 'Duration', 'User', 'Tags'].map(h => el('th', {}, h))),
       page.runs.map(r => el('tr', { 'data-run': r.id },
         el('td', {}, link(`/${enc(flow)}/${enc(r.id)}`, r.id)), el('td', {}, status(r.status)), el('td', {}, when(r.startedAt)),
         el('td', {}, duration(r.startedAt, r.finishedAt)), el('td', {}, r.user), el('td', {}, r.tags.map(t => el('span', { class: 'tag' }, t))))));
-    pager.replaceChildren(
+    fill(pager,
       el('button', { disabled: start === 0 ? '' : null, onclick: () => apply(Math.max(0, start - count)) }, 'Newer'),
       el('span', { class: 'muted' }, page.total === 0 ? 'no runs match' : `${start + 1}–${Math.min(start + count, page.total)} of ${page.total}`),
       el('button', { disabled: start + count >= page.total ? '' : null, onclick: () => apply(start + count) }, 'Older'));
@@ -145,7 +151,7 @@ async function runPage(flow, id) {
       run.origin ? [el('dt', {}, 'Resumed from'), el('dd', {}, link(`/${enc(flow)}/${enc(run.origin)}`, run.origin))] : null,
       Object.keys(run.parameters).length ? [el('dt', {}, 'Parameters'), el('dd', {}, el('table', { id: 'parameters' }, Object.entries(run.parameters).map(([k, v]) => el('tr', {}, el('td', {}, k), el('td', {}, v)))))] : null);
     const failed = run.tasks.find(t => t.status === 'failed' || t.status === 'died');
-    main.replaceChildren(
+    fill(main,
       el('h1', {}, `${flow} / ${id}`), facts,
       run.failure ? [el('h2', {}, 'Failure'), el('pre', { class: 'error', id: 'failure' }, run.failure),
         failed ? el('p', {}, 'Failed task: ', link(`/${enc(flow)}/${enc(id)}/${enc(failed.step)}/${enc(failed.id)}`, `${failed.step}/${failed.id}`)) : null] : null,
@@ -216,7 +222,7 @@ function timeline(flow, id, run) {
   const draw = () => {
     const first = Math.max(0, Math.floor(box.scrollTop / ROW) - 20);
     const last = Math.min(tasks.length, first + Math.ceil((box.clientHeight || 448) / ROW) + 40);
-    inner.replaceChildren(...tasks.slice(first, last).map((t, i) => {
+    fill(inner, ...tasks.slice(first, last).map((t, i) => {
       const row = el('div', { class: 'row' },
         el('span', { class: 'label' }, link(`/${enc(flow)}/${enc(id)}/${enc(t.step)}/${enc(t.id)}`, `${t.step}/${t.id}`)));
       row.style.top = `${(first + i) * ROW}px`;
@@ -240,7 +246,7 @@ async function taskPage(flow, id, step, task) {
   const t = await api(base);
   const value = el('div', { id: 'artifact-value' });
   const logs = el('pre', { class: 'logs', id: 'logs' });
-  main.replaceChildren(
+  fill(main,
     el('h1', {}, `${step} / ${task}`),
     el('dl', { class: 'facts' }, el('dt', {}, 'Status'), el('dd', {}, status(t.status)),
       t.clonedFrom ? [el('dt', {}, 'Cloned from'), el('dd', {}, t.clonedFrom)] : null,
@@ -264,7 +270,7 @@ async function showArtifact(base, name, box, offset = 0) {
     try { text = JSON.stringify(JSON.parse(page.text), null, 2); } catch { /* shown as stored */ }
   }
   const more = page.offset + page.text.length < page.length;
-  box.replaceChildren(el('h2', {}, `${name} (${page.type})`), el('pre', { class: 'value' }, text),
+  fill(box, el('h2', {}, `${name} (${page.type})`), el('pre', { class: 'value' }, text),
     more ? el('button', { onclick: () => showArtifact(base, name, box, page.offset + page.text.length) }, `Next page (${page.offset + page.text.length} of ${page.length} characters)`) : null);
 }
 
