@@ -282,7 +282,7 @@ for _ in $(seq "${REPS:-$n}"); do
   ui=$!
   until curl -sf -o /dev/null "http://127.0.0.1:$port/"; do sleep 0.01; done
   end=$(date +%s%N)
-  kill -INT "$ui"; wait "$ui" 2>/dev/null || true
+  kill -TERM "$ui"; wait "$ui" 2>/dev/null || true
   ui_first+=($(( (end - start) / 1000000 )))
 done
 printf '%s\n' "${ui_first[@]}" | sort -n | awk '{ t[NR] = $1 } END { printf "%-34s median %5d ms   min %5d ms   max %5d ms   (n=%d)\n", "ui: first page served", t[int((NR + 1) / 2)], t[1], t[NR], NR }'
@@ -295,7 +295,7 @@ ui=$!
 until curl -sf -o /dev/null "http://127.0.0.1:$port/"; do sleep 0.01; done
 REPS=5 measure "ui: run page data, 10,000 tasks" curl -sf -o /dev/null "http://127.0.0.1:$port/api/runs/WideFlow/$(cat "$idfile")"
 echo "ui: process peak memory (VmHWM)    $(( $(awk '/VmHWM/ { print $2 }' "/proc/$ui/status") / 1024 )) MiB"
-kill -INT "$ui"; wait "$ui" 2>/dev/null || true
+kill -TERM "$ui"; wait "$ui" 2>/dev/null || true
 rm -f "$idfile"
 fi
 
