@@ -14,6 +14,9 @@ internal sealed class UiApi(FlowStore store)
     /// <summary>The most characters of an artifact's JSON one request returns.</summary>
     public const int MaxArtifactPage = 256 * 1024;
 
+    /// <summary>The most runs one comparison shows side by side.</summary>
+    public const int MaxCompared = 8;
+
     /// <summary>The most log lines one request returns.</summary>
     public const int MaxLogLines = 5000;
 
@@ -78,6 +81,16 @@ internal sealed class UiApi(FlowStore store)
             var info = GetRun(flow, run);
             await RunEvents.StreamAsync(context, info, w => RunDetail(w, info), context.RequestAborted);
             return Results.Empty;
+        }));
+        app.MapGet("/api/compare/{flow}", (string flow, string? runs) => Guard(() =>
+        {
+            var ids = (runs ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (ids.Length is < 2 or > MaxCompared)
+            {
+                throw new BadPathException($"Compare takes 2 to {MaxCompared} runs: ?runs=ID,ID,...");
+            }
+            var infos = ids.Select(id => GetRun(flow, id)).ToList();
+            return Json(w => RunComparison.Write(w, infos));
         }));
         app.MapGet("/api/tasks/{flow}/{run}/{step}/{task}", (string flow, string run, string step, string task) => Guard(() =>
         {
@@ -157,7 +170,7 @@ internal sealed class UiApi(FlowStore store)
         }
     }
 
-    private sealed class BadPathException(string message) : Exception(message);
+    internal sealed class BadPathException(string message) : Exception(message);
 
     private static bool Matches(RunInfo run, string q) =>
         run.Id.Contains(q, StringComparison.OrdinalIgnoreCase)

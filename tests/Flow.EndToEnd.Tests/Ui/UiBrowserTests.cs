@@ -207,6 +207,41 @@ public sealed class UiBrowserTests(PackedProduct product, UiBrowserFixture ui) :
     }
 
     [Fact]
+    public async Task TwoRunsChosenInTheList_AreComparedSideBySide()
+    {
+        for (var i = 0; i < 2; i++)
+        {
+            PackedProduct.Must(ui.Product.Flow(ui.Dir, "run", "--flow", "SlowFlow", "--tag", "compared"));
+        }
+        await _page.GotoAsync("/SlowFlow?tag=compared");
+        await Assertions.Expect(_page.Locator("#runs tr[data-run]")).ToHaveCountAsync(2);
+        await _page.Locator("#runs tr[data-run] input[type=checkbox]").Nth(0).CheckAsync();
+        await _page.Locator("#runs tr[data-run] input[type=checkbox]").Nth(1).CheckAsync();
+        await _page.Locator("#compare").ClickAsync();
+
+        await Assertions.Expect(_page.Locator("h1")).ToHaveTextAsync("Compare 2 runs of SlowFlow");
+        await Assertions.Expect(_page.Locator("#compare-table tr[data-name=Items]")).ToHaveClassAsync("same");
+        await Assertions.Expect(_page.Locator("#compare-table tr[data-step=Wait]")).ToContainTextAsync("3 tasks");
+        await Shot("compare");
+    }
+
+    [Fact]
+    public async Task Artifacts_ShowAsAnImage_ATableOfRecords_AndATree()
+    {
+        await _page.GotoAsync($"/FailingFlow/{ui.FailedRun}/Start/1");
+
+        await _page.Locator("#artifacts a", new PageLocatorOptions { HasText = "Chart" }).ClickAsync();
+        await Assertions.Expect(_page.Locator("#artifact-value img.artifact-image")).ToBeVisibleAsync();
+        (await _page.Locator("#artifact-value img.artifact-image").EvaluateAsync<int>("img => img.naturalWidth")).ShouldBe(1);
+        await _page.Locator("#artifacts a", new PageLocatorOptions { HasText = "Scores" }).ClickAsync();
+        await Assertions.Expect(_page.Locator("#artifact-value table.records tr")).ToHaveCountAsync(3);
+        await Assertions.Expect(_page.Locator("#artifact-value table.records")).ToContainTextAsync("<b>bob</b>");
+        await _page.Locator("#artifacts a", new PageLocatorOptions { HasText = "Nested" }).ClickAsync();
+        await Assertions.Expect(_page.Locator("#artifact-value .tree summary").First).ToContainTextAsync("a: [2]");
+        await Shot("task-artifact-tree");
+    }
+
+    [Fact]
     public async Task PathTraversalUrls_AreRefused()
     {
         foreach (var path in (string[])["/api/runs/FailingFlow/..%2F..%2F..%2Fetc%2Fpasswd", "/api/tasks/FailingFlow/latest/..%2F..%2Fblobs/1", "/assets/..%2F..%2Fformat.json"])

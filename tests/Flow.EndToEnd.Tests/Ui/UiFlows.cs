@@ -7,7 +7,21 @@ public partial class FailingFlow : FlowSpec
 {
     public partial string Note { get; set; }
 
-    [Step] public void Start() { Note = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">"; Next(Train); }
+    public partial byte[] Chart { get; set; }
+
+    public partial Score[] Scores { get; set; }
+
+    public partial Dictionary<string, int[]> Nested { get; set; }
+
+    [Step]
+    public void Start()
+    {
+        Note = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">";
+        Chart = Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==");
+        Scores = [new Score("ada", 0.91), new Score("<b>bob</b>", 0.87)];
+        Nested = new() { ["a"] = [1, 2], ["b"] = [3] };
+        Next(Train);
+    }
 
     [Step]
     public void Train()
@@ -23,6 +37,8 @@ public partial class FailingFlow : FlowSpec
 
     [Step] public void End() { }
 }
+
+public sealed record Score(string Name, double Value);
 
 /// <summary>A foreach of three children that each wait for a file to exist: a run that stays live until the test lets it end.</summary>
 public partial class SlowFlow : FlowSpec

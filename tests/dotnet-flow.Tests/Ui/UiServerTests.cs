@@ -205,6 +205,34 @@ public sealed class UiServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Compare_TwoRuns_MarksEachArtifactEqualOrDifferent_WithTheValues()
+    {
+        var a = _scenario.AddRun(second: 2000);
+        _scenario.AddTask(a, "Start", "1", new Dictionary<string, object?> { ["Same"] = "kept", ["Score"] = 0.5 });
+        var b = _scenario.AddRun(second: 2010);
+        _scenario.AddTask(b, "Start", "1", new Dictionary<string, object?> { ["Same"] = "kept", ["Score"] = 0.75 });
+
+        var compare = await Get($"/api/compare/HelloFlow?runs={a},{b}");
+
+        compare.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("id").GetString()).ShouldBe([a, b]);
+        var start = compare.GetProperty("steps").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "Start");
+        var rows = start.GetProperty("artifacts").EnumerateArray().ToDictionary(r => r.GetProperty("name").GetString()!);
+        rows["Same"].GetProperty("equal").GetBoolean().ShouldBeTrue();
+        rows["Score"].GetProperty("equal").GetBoolean().ShouldBeFalse();
+        rows["Score"].GetProperty("values").EnumerateArray().Select(v => v.GetProperty("json").GetString()).ShouldBe(["0.5", "0.75"]);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("?runs=1796310000000000")]
+    public async Task Compare_FewerThanTwoRuns_IsABadRequest(string query)
+    {
+        using var response = await _http.GetAsync("/api/compare/HelloFlow" + query);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
     public async Task Logs_ReadFromAnOffset_SayWhenComplete()
     {
         var logs = await Get($"/api/tasks/HelloFlow/{_failed}/Train/2/logs");

@@ -14,7 +14,7 @@ function el(tag, attrs = {}, ...children) {
     else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
     else node.setAttribute(key, value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -58,6 +58,7 @@ async function route() {
   try {
     if (parts.length === 0) await flowsPage();
     else if (parts.length === 1) await runsPage(parts[0]);
+    else if (parts.length === 2 && parts[1] === 'compare') await comparePage(parts[0]);
     else if (parts.length === 2) await runPage(parts[0], parts[1]);
     else if (parts.length === 4) await taskPage(...parts);
     else throw new Error('No page here: the UI has /Flow, /Flow/run and /Flow/run/Step/task.');
@@ -113,7 +114,16 @@ async function runsPage(flow) {
   statusBox.addEventListener('change', () => apply());
   tagBox.addEventListener('change', () => apply());
   textBox.addEventListener('input', () => apply());
-  fill(main, el('h1', {}, `Runs of ${flow}`), el('div', { class: 'filters' }, statusBox, tagBox, textBox), table, pager);
+  const chosen = new Set();
+  const compare = el('button', { id: 'compare', disabled: '', onclick: () => {
+    history.pushState(null, '', `/${enc(flow)}/compare?runs=${[...chosen].map(enc).join(',')}`);
+    route();
+  } }, 'Compare selected');
+  const choose = (id, box) => {
+    if (box.checked) chosen.add(id); else chosen.delete(id);
+    compare.toggleAttribute('disabled', chosen.size < 2 || chosen.size > 8);
+  };
+  fill(main, el('h1', {}, `Runs of ${flow}`), el('div', { class: 'filters' }, statusBox, tagBox, textBox, compare), table, pager);
   const count = 50;
   async function load(start) {
     const q = new URLSearchParams({ from: start, count });
@@ -122,8 +132,9 @@ async function runsPage(flow) {
     if (textBox.value) q.set('q', textBox.value);
     const page = await api(`/api/flows/${enc(flow)}/runs?${q}`);
     fill(table,
-      el('tr', {}, ['Run', 'Status', 'Started', 'Duration', 'User', 'Tags'].map(h => el('th', {}, h))),
+      el('tr', {}, ['', 'Run', 'Status', 'Started', 'Duration', 'User', 'Tags'].map(h => el('th', {}, h))),
       page.runs.map(r => el('tr', { 'data-run': r.id },
+        el('td', {}, (() => { const box = el('input', { type: 'checkbox', 'aria-label': `compare ${r.id}` }); box.checked = chosen.has(r.id); box.addEventListener('change', () => choose(r.id, box)); return box; })()),
         el('td', {}, link(`/${enc(flow)}/${enc(r.id)}`, r.id)), el('td', {}, status(r.status)), el('td', {}, when(r.startedAt)),
         el('td', {}, duration(r.startedAt, r.finishedAt)), el('td', {}, r.user), el('td', {}, r.tags.map(t => el('span', { class: 'tag' }, t))))));
     fill(pager,
@@ -239,6 +250,29 @@ function timeline(flow, id, run) {
   return box;
 }
 
+// Runs side by side: parameters, each step's wall time, and each single-task step's artifacts, equal or different.
+async function comparePage(flow) {
+  const ids = (new URLSearchParams(location.search).get('runs') || '').split(',').filter(Boolean);
+  setCrumbs([{ text: flow, href: `/${enc(flow)}` }, { text: 'compare' }]);
+  document.title = `Compare ${flow} · dotnet flow`;
+  const c = await api(`/api/compare/${enc(flow)}?runs=${ids.map(enc).join(',')}`);
+  const head = el('tr', {}, el('th', {}, ''), c.runs.map(r => el('th', {}, link(`/${enc(flow)}/${enc(r.id)}`, r.id), ' ', status(r.status))));
+  const cell = v => v === null ? el('td', { class: 'muted' }, '—')
+    : el('td', {}, v.json !== undefined ? el('code', {}, v.json) : el('span', { class: 'muted' }, `${v.size} B, ${v.sha}`));
+  const row = (label, x) => el('tr', { class: x.equal ? 'same' : 'differs', 'data-name': x.name }, el('th', {}, label, x.equal ? '' : el('span', { class: 'diff-mark' }, ' ≠')), x.values.map(cell));
+  const table = el('table', { id: 'compare-table', class: 'compare' }, head,
+    el('tr', {}, el('th', { colspan: c.runs.length + 1, class: 'section' }, 'Parameters')),
+    c.parameters.map(p => row(p.name, p)),
+    c.steps.map(s => [
+      el('tr', { 'data-step': s.name }, el('th', { class: 'section' }, s.name),
+        s.seconds.map((t, i) => el('td', { class: 'muted' }, t === null ? 'not run' : `${t.toFixed(2)} s`, s.tasks[i] > 1 ? ` · ${s.tasks[i]} tasks` : ''))),
+      s.artifacts.map(a => row(`  ${a.name}`, a))]));
+  const differing = el('input', { type: 'checkbox', id: 'only-differences' });
+  differing.addEventListener('change', () => table.classList.toggle('only-differences', differing.checked));
+  fill(main, el('h1', {}, `Compare ${c.runs.length} runs of ${flow}`),
+    el('p', {}, el('label', {}, differing, ' only differences')), table);
+}
+
 async function taskPage(flow, id, step, task) {
   setCrumbs([{ text: flow, href: `/${enc(flow)}` }, { text: id, href: `/${enc(flow)}/${enc(id)}` }, { text: step }, { text: task }]);
   document.title = `${flow}/${id}/${step}/${task} · dotnet flow`;
@@ -265,13 +299,47 @@ async function taskPage(flow, id, step, task) {
 
 async function showArtifact(base, name, box, offset = 0) {
   const page = await api(`${base}/artifacts/${enc(name)}?offset=${offset}&count=65536`);
-  let text = page.text;
-  if (offset === 0 && page.length === page.text.length) {
-    try { text = JSON.stringify(JSON.parse(page.text), null, 2); } catch { /* shown as stored */ }
+  const whole = offset === 0 && page.length === page.text.length;
+  let view = el('pre', { class: 'value' }, page.text);
+  if (whole) {
+    try { view = valueView(JSON.parse(page.text), page.type); } catch { /* shown as stored */ }
   }
-  const more = page.offset + page.text.length < page.length;
-  fill(box, el('h2', {}, `${name} (${page.type})`), el('pre', { class: 'value' }, text),
-    more ? el('button', { onclick: () => showArtifact(base, name, box, page.offset + page.text.length) }, `Next page (${page.offset + page.text.length} of ${page.length} characters)`) : null);
+  const next = page.offset + page.text.length;
+  fill(box, el('h2', {}, `${name} (${page.type})`), view,
+    next < page.length ? el('button', { onclick: () => showArtifact(base, name, box, next) }, `Next page (${next} of ${page.length} characters)`) : null);
+}
+
+// A value as people read it: image bytes as an image, a list of records as a table, other JSON as a tree.
+function valueView(value, type) {
+  if (typeof value === 'string' && /^System\.Byte\[\]$/.test(type)) {
+    const kind = value.startsWith('iVBORw0KGgo') ? 'image/png' : value.startsWith('/9j/') ? 'image/jpeg'
+      : atobSafe(value).trimStart().startsWith('<svg') ? 'image/svg+xml' : null;
+    if (kind) return el('img', { class: 'artifact-image', alt: 'image artifact', src: `data:${kind};base64,${value}` });
+  }
+  if (typeof value === 'string' && value.trimStart().startsWith('<svg')) {
+    return el('img', { class: 'artifact-image', alt: 'SVG artifact', src: `data:image/svg+xml;base64,${btoa(unescape(encodeURIComponent(value)))}` });
+  }
+  if (Array.isArray(value) && value.length > 0 && value.every(r => r && typeof r === 'object' && !Array.isArray(r))) {
+    const columns = [...new Set(value.slice(0, 200).flatMap(r => Object.keys(r)))];
+    return el('div', { class: 'records' }, el('table', { class: 'records' },
+      el('tr', {}, columns.map(c => el('th', {}, c))),
+      value.slice(0, 500).map(r => el('tr', {}, columns.map(c => el('td', {}, r[c] === undefined ? '' : typeof r[c] === 'object' ? JSON.stringify(r[c]) : String(r[c])))))),
+      value.length > 500 ? el('p', { class: 'muted' }, `first 500 of ${value.length} rows`) : null);
+  }
+  if (value && typeof value === 'object') return el('div', { class: 'tree' }, tree(value, 0));
+  return el('pre', { class: 'value' }, JSON.stringify(value, null, 2));
+}
+
+function atobSafe(text) {
+  try { return atob(text.slice(0, 64)); } catch { return ''; }
+}
+
+function tree(value, depth) {
+  const entries = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+  return el('ul', {}, entries.slice(0, 1000).map(([key, v]) => v && typeof v === 'object'
+    ? el('li', {}, el('details', depth < 1 ? { open: '' } : {}, el('summary', {}, `${key}: ${Array.isArray(v) ? `[${v.length}]` : `{${Object.keys(v).length}}`}`), tree(v, depth + 1)))
+    : el('li', {}, el('span', { class: 'key' }, `${key}: `), el('span', { class: 'leaf' }, JSON.stringify(v)))),
+    entries.length > 1000 ? el('li', { class: 'muted' }, `… ${entries.length - 1000} more`) : null);
 }
 
 function followLogs(base, box) {
