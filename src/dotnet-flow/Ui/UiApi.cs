@@ -180,6 +180,13 @@ internal sealed class UiApi(FlowStore store)
     private static void RunHeader(Utf8JsonWriter w, RunInfo run)
     {
         w.WriteStartObject();
+        RunFields(w, run);
+        w.WriteEndObject();
+    }
+
+    /// <summary>What a run's row in a list and its page share: id, status, times, user, tags.</summary>
+    private static void RunFields(Utf8JsonWriter w, RunInfo run)
+    {
         w.WriteString("flow", run.Flow);
         w.WriteString("id", run.Id);
         w.WriteString("status", run.Status);
@@ -189,31 +196,16 @@ internal sealed class UiApi(FlowStore store)
             w.WriteString("finishedAt", finished);
         }
         w.WriteString("user", run.User);
-        w.WriteStartArray("tags");
-        foreach (var tag in run.Tags)
-        {
-            w.WriteStringValue(tag);
-        }
-        w.WriteEndArray();
-        w.WriteEndObject();
+        Strings(w, "tags", run.Tags);
     }
 
     private static void RunDetail(Utf8JsonWriter w, RunInfo run)
     {
         w.WriteStartObject();
-        w.WriteString("flow", run.Flow);
-        w.WriteString("id", run.Id);
-        w.WriteString("status", run.Status);
-        w.WriteString("startedAt", run.StartedAt);
-        if (run.FinishedAt is { } finished)
-        {
-            w.WriteString("finishedAt", finished);
-        }
-        w.WriteString("user", run.User);
+        RunFields(w, run);
         w.WriteString("failure", run.Failure);
         w.WriteString("origin", run.OriginRunId);
         w.WriteString("code", run.Code.Hash);
-        Strings(w, "tags", run.Tags);
         Strings(w, "systemTags", run.SystemTags);
         var steps = run.Steps.ToList();
         var start = steps.FirstOrDefault(s => s.Name == "Start")?.Tasks.FirstOrDefault();
@@ -365,21 +357,7 @@ internal sealed class UiApi(FlowStore store)
 
     public static IResult Error(int status, string message) => Results.Json(new Dictionary<string, string> { ["error"] = message }, statusCode: status);
 
-    private static IResult Guard(Func<IResult> handle)
-    {
-        try
-        {
-            return handle();
-        }
-        catch (BadPathException e)
-        {
-            return Error(StatusCodes.Status400BadRequest, e.Message);
-        }
-        catch (FlowException e)
-        {
-            return Error(StatusCodes.Status404NotFound, e.Message);
-        }
-    }
+    private static IResult Guard(Func<IResult> handle) => GuardAsync(() => Task.FromResult(handle())).GetAwaiter().GetResult();
 
     private static async Task<IResult> GuardAsync(Func<Task<IResult>> handle)
     {
