@@ -29,10 +29,12 @@ internal sealed class UiApi(FlowStore store)
             w.WriteStartArray();
             foreach (var flow in store.Flows())
             {
-                var latest = flow.RunsIn(null).FirstOrDefault();
+                // One read of the flow's run index for both the count and the newest run.
+                var runs = flow.RunsIn(null).ToList();
+                var latest = runs.FirstOrDefault();
                 w.WriteStartObject();
                 w.WriteString("name", flow.Name);
-                w.WriteNumber("runs", flow.RunsIn(null).Count());
+                w.WriteNumber("runs", runs.Count);
                 if (latest is not null)
                 {
                     w.WritePropertyName("latest");
