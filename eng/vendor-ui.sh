@@ -13,6 +13,10 @@ trap 'rm -rf "$work"' EXIT
 # package@version, the file in the package, the name it is served as.
 packages=(
   "@dagrejs/dagre@3.1.3 dist/dagre.esm.js dagre.esm.js"
+  # Cards' Vega-Lite charts (the grammar Metaflow's cards use): the browser builds, loaded as classic scripts.
+  "vega@6.4.0 build/vega.min.js vega.min.js"
+  "vega-lite@6.4.3 build/vega-lite.min.js vega-lite.min.js"
+  "vega-embed@7.3.0 build/vega-embed.min.js vega-embed.min.js"
 )
 
 rm -rf "$out"

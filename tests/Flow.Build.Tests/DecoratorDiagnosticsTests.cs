@@ -53,4 +53,23 @@ public sealed class DecoratorDiagnosticsTests
         start.GetProperty("timeout").GetInt32().ShouldBe(65);
         start.GetProperty("catch").GetString().ShouldBe("Problem");
     }
+
+    [Fact]
+    public void Card_IsInTheGraph_WithItsTitleAndWhetherItListsArtifacts_AndParsesBack()
+    {
+        var run = Run("""
+            [Step, Card(Title = "Report", Artifacts = false)]
+            public void Start() => Next(End);
+            """);
+
+        run.GeneratorDiagnostics.ShouldBeEmpty(run.Describe());
+        run.OutputErrors.ShouldBeEmpty();
+        var graph = run.Graph("TestFlow");
+        var start = graph.GetProperty("steps").EnumerateArray().First(s => s.GetProperty("name").GetString() == "Start");
+        start.GetProperty("card").GetProperty("title").GetString().ShouldBe("Report");
+        start.GetProperty("card").GetProperty("artifacts").GetBoolean().ShouldBeFalse();
+        var parsed = Flow.Sdk.Graph.FlowGraph.Parse(graph);
+        parsed.FindStep("Start")!.Card.ShouldBe(new Flow.Sdk.Graph.GraphCard("Report", false));
+        parsed.FindStep("End")!.Card.ShouldBeNull();
+    }
 }

@@ -102,6 +102,7 @@ public sealed class BadInputMatrixTests(PackedProduct product, ITestOutputHelper
         {
             ("run", ["run"]), ("resume", ["resume"]), ("show", ["show"]), ("dump", ["dump", "latest/Start"]), ("logs", ["logs", "latest/Start"]),
             ("verify", ["verify"]), ("du", ["du"]), ("gc", ["gc", "--keep-last", "5"]), ("tag", ["tag", "list", "latest"]), ("code", ["code", "latest"]),
+            ("card", ["card", "get", "latest/Start"]),
         };
         var whole = new (string Command, string[] Args)[]
         {
@@ -130,6 +131,16 @@ public sealed class BadInputMatrixTests(PackedProduct product, ITestOutputHelper
             Row($"{command} unknown flow, project of several flows", "NoSuchFlow", command, "NoSuchFlow/latest/End");
             Row($"{command} unknown step", "NoSuchStep", command, "InputFlow/latest/NoSuchStep");
         }
+        // card get: a pathspec after the action; a step without a card; --file.
+        Row("card unknown action", "bogus", "card", "bogus", "InputFlow/latest/Start");
+        Row("card get pathspec missing", "pathspec", "card", "get");
+        Row("card get pathspec blank", "pathspec", "card", "get", " ");
+        Row("card get pathspec huge", "pathspec", "card", "get", "{huge}");
+        Row("card get task id negative", "pathspec", "card", "get", "InputFlow/latest/Start/-1");
+        Row("card get unknown step", "NoSuchStep", "card", "get", "InputFlow/latest/NoSuchStep");
+        Row("card get a task without a card", "has no card", "card", "get", "InputFlow/latest/Start");
+        Row("card get --file empty", "--file", "card", "get", "InputFlow/latest/Start", "--file", "");
+        Row("card get --file huge", "too long", "card", "get", "InputFlow/latest/Start", "--file", "{huge}");
         foreach (var args in new[] { new[] { "verify" }, ["du"], ["tag", "list"], ["code"] })
         {
             var command = string.Join(' ', args);
@@ -208,6 +219,7 @@ public sealed class BadInputMatrixTests(PackedProduct product, ITestOutputHelper
         Row("verify --datastore missing", "No datastore at", "verify", "--datastore", "{aux}/missing");
         Row("tag list --datastore missing", "No datastore at", "tag", "list", "latest", "--datastore", "{aux}/missing");
         Row("code --datastore missing", "No datastore at", "code", "latest", "--datastore", "{aux}/missing");
+        Row("card get --datastore missing", "No datastore at", "card", "get", "latest/Start", "--datastore", "{aux}/missing");
         Row("du --datastore an empty folder", "No datastore at", "du", "--datastore", "{aux}/emptydir");
         Row("logs --datastore an empty folder", "No datastore at", "logs", "latest/Start", "--datastore", "{aux}/emptydir");
         Row("dump --datastore under a file", "No datastore at", "dump", "InputFlow/latest/Start", "--datastore", "{aux}/afile.txt/sub");

@@ -44,6 +44,10 @@ internal static class FlowEmitter
             {
                 json.Append(",\"timeout\":").Append(step.TimeoutSeconds.ToString(CultureInfo.InvariantCulture));
             }
+            if (step.Card is { } card)
+            {
+                json.Append(",\"card\":{\"title\":").Append(Str(card.Title)).Append(",\"artifacts\":").Append(card.Artifacts ? "true" : "false").Append('}');
+            }
             json.Append(",\"description\":").Append(Str(step.Description));
             json.Append(",\"file\":").Append(Str(step.File));
             json.Append(",\"line\":").Append(step.Where.Line.ToString(CultureInfo.InvariantCulture));
@@ -72,6 +76,10 @@ internal static class FlowEmitter
             if (p.Encoding is not null)
             {
                 json.Append(",\"encoding\":").Append(Str(p.Encoding));
+            }
+            if (p.EnumValues.Count > 0)
+            {
+                json.Append(",\"values\":[").Append(string.Join(",", p.EnumValues.Select(Str))).Append(']');
             }
             json.Append('}');
         }

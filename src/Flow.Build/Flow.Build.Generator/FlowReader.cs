@@ -332,7 +332,8 @@ internal static class FlowReader
                 help,
                 isFile,
                 separator,
-                isFile && property.Type.SpecialType == SpecialType.System_String ? encoding : null));
+                isFile && property.Type.SpecialType == SpecialType.System_String ? encoding : null,
+                EnumNames(property.Type)));
         }
         return parameters;
     }
@@ -500,8 +501,23 @@ internal static class FlowReader
             timeout,
             new EquatableArray<string>(method.GetAttributes()
                 .Where(a => a.AttributeClass?.ToDisplayString() == "Flow.Sdk.EnvironmentAttribute" && a.ConstructorArguments.Length == 2)
-                .Select(a => $"{a.ConstructorArguments[0].Value}={a.ConstructorArguments[1].Value}")));
+                .Select(a => $"{a.ConstructorArguments[0].Value}={a.ConstructorArguments[1].Value}")),
+            ReadCard(method));
         return (step, item, kind == "foreach" ? element : null);
+    }
+
+    /// <summary>[Card] of a step: its title and whether it lists the task's artifacts.</summary>
+    private static CardModel? ReadCard(IMethodSymbol method)
+    {
+        var attribute = method.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == "Flow.Sdk.CardAttribute");
+        if (attribute is null)
+        {
+            return null;
+        }
+        var named = attribute.NamedArguments;
+        return new CardModel(
+            named.FirstOrDefault(a => a.Key == "Title").Value.Value as string,
+            named.FirstOrDefault(a => a.Key == "Artifacts").Value.Value is not false);
     }
 
     /// <summary>[Retry], [Catch] and [Timeout] of a step, checked: a catch needs one successor and a StepError artifact.</summary>
@@ -553,6 +569,15 @@ internal static class FlowReader
             }
         }
         return (retry, caught, timeout);
+    }
+
+    /// <summary>An enum's (or nullable enum's) member names, for run --help; empty for any other type.</summary>
+    private static EquatableArray<string> EnumNames(ITypeSymbol type)
+    {
+        var bare = type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable ? nullable.TypeArguments[0] : type;
+        return bare.TypeKind == TypeKind.Enum
+            ? new EquatableArray<string>(bare.GetMembers().OfType<IFieldSymbol>().Where(f => f.IsConst).Select(f => f.Name))
+            : default;
     }
 
     private static bool IsFileType(ITypeSymbol type) =>

@@ -65,6 +65,7 @@ internal sealed record FoundDiagnostic(string Id, SourceSpot Where, EquatableArr
 /// <param name="Catch">[Catch]: the artifact for the failure ("" for none), or null.</param>
 /// <param name="TimeoutSeconds">[Timeout]: the seconds a task may run, or 0.</param>
 /// <param name="Environment">[Environment]: NAME=value pairs, in declaration order.</param>
+/// <param name="Card">[Card]: present with its title (null for the step's name) and whether it lists artifacts.</param>
 internal sealed record StepModel(
     string Name,
     string Kind,
@@ -81,7 +82,10 @@ internal sealed record StepModel(
     int? Retry = null,
     string? Catch = null,
     int TimeoutSeconds = 0,
-    EquatableArray<string> Environment = default);
+    EquatableArray<string> Environment = default,
+    CardModel? Card = null);
+
+internal sealed record CardModel(string? Title, bool Artifacts);
 
 internal sealed record ArtifactModel(string Name, string Type, string Accessibility);
 
@@ -96,7 +100,8 @@ internal sealed record ParameterModel(
     string? Help,
     bool IsFile = false,
     string? Separator = null,
-    string? Encoding = null);
+    string? Encoding = null,
+    EquatableArray<string> EnumValues = default);
 
 /// <summary>A flow as the generator read it: the model its source, diagnostics and graph are emitted from.</summary>
 /// <param name="Namespace">The class's namespace, or null for the global one.</param>

@@ -1,3 +1,5 @@
+using Flow.Sdk.Cards;
+
 namespace Flow.Sdk;
 
 /// <summary>
@@ -32,6 +34,16 @@ public static class Current
     /// <summary>Gets the task's pathspec, <c>Flow/run/Step/task</c>.</summary>
     public static string? Pathspec => s_task.Value is { } t ? $"{t.Flow}/{t.RunId}/{t.Step}/{t.TaskId}" : null;
 
+    /// <summary>
+    /// Gets the card of the running task: add components (<see cref="Markdown"/>, <see cref="Table"/>,
+    /// <see cref="Image"/>, <see cref="VegaLite"/>, <see cref="ProgressBar"/>) and call
+    /// <see cref="TaskCard.Refresh"/> to show it while the task runs (docs/cards.md).
+    /// </summary>
+    /// <remarks>Outside a task this is a card that is never stored.</remarks>
+    public static TaskCard Card => s_task.Value?.Card ?? s_detached;
+
+    private static readonly TaskCard s_detached = new();
+
     internal static IDisposable Enter(TaskIdentity task)
     {
         var previous = s_task.Value;
@@ -45,4 +57,4 @@ public static class Current
     }
 }
 
-internal sealed record TaskIdentity(string Flow, string RunId, string Step, string TaskId, int Attempt, string? OriginRunId);
+internal sealed record TaskIdentity(string Flow, string RunId, string Step, string TaskId, int Attempt, string? OriginRunId, TaskCard? Card = null);

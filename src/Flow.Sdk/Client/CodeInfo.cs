@@ -25,6 +25,24 @@ public sealed class CodeInfo
     /// <summary>Gets the graphs of the snapshot's flows, as the build recorded them.</summary>
     public IReadOnlyList<Graph.FlowGraph> Graphs => Manifest.Graphs();
 
+    /// <summary>Opens one of <see cref="Sources"/> to read, as the run executed it.</summary>
+    /// <param name="path">The file's path, as <see cref="Sources"/> lists it.</param>
+    /// <returns>The file's content; dispose it.</returns>
+    public Stream OpenSource(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var file = Manifest.Files.FirstOrDefault(f => f.Path == "src/" + path)
+            ?? throw new FlowException($"The code snapshot {Hash[..12]} has no source file '{path}'; 'dotnet flow code RUN' lists them.");
+        try
+        {
+            return _store.Blobs.OpenRead(file.Sha);
+        }
+        catch (BlobCorruptException e)
+        {
+            throw new FlowException($"File {path} of snapshot {Hash[..12]} cannot be read: {e.Message}. Run 'dotnet flow verify'.", ExitCodes.Failure);
+        }
+    }
+
     /// <summary>Writes the sources and project files the run executed into <paramref name="directory"/> (created if needed); they build as they did.</summary>
     /// <param name="directory">The folder to write to; existing files with the same names are replaced.</param>
     /// <returns>The number of files written.</returns>

@@ -212,6 +212,12 @@ public sealed class TaskInfo
         return dir;
     }
 
+    /// <summary>
+    /// Gets the task's card (latest attempt; a cloned task's is its origin's), or null when its step renders none
+    /// (no <c>[Card]</c> and no components added to <see cref="Current.Card"/>). While the task runs it is the last refresh.
+    /// </summary>
+    public CardInfo? Card => CardInfo.Read(_store, this, Attempt, OutputDir());
+
     /// <summary>Gets the origin task (<c>run/Step/task</c>, in the run this one resumed) it was cloned from, or null when it ran.</summary>
     public string? ClonedFrom => Latest.Done?.ClonedFrom;
 

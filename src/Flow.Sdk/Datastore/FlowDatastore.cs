@@ -408,6 +408,28 @@ internal sealed partial class FlowDatastore
 
     public string AttemptHeartbeatPath(string attemptDir) => FileSystem.Path.Combine(attemptDir, "heartbeat");
 
+    /// <summary>The attempt's card: an HTML fragment, rewritten whole (atomically) by each refresh and last before done.json.</summary>
+    public string CardPath(string attemptDir) => FileSystem.Path.Combine(attemptDir, "card.html");
+
+    /// <summary>Stores the attempt's card, replacing the one before (docs/cards.md).</summary>
+    public void WriteCard(string attemptDir, string html) =>
+        AtomicFile.WriteBytes(FileSystem, TmpDir, CardPath(attemptDir), System.Text.Encoding.UTF8.GetBytes(html), overwrite: true);
+
+    /// <summary>The attempt's card and when it was stored, or null when the attempt has none.</summary>
+    public (string Html, DateTimeOffset UpdatedAt)? ReadCard(string attemptDir)
+    {
+        var path = CardPath(attemptDir);
+        try
+        {
+            var html = FileSystem.File.ReadAllText(path);
+            return (html, FileSystem.File.GetLastWriteTimeUtc(path));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>
     /// An attempt's state: <c>succeeded</c> or <c>failed</c> from its record, else <c>running</c> while its task's
     /// heartbeat is alive, else <c>died</c> (its process is gone).

@@ -53,6 +53,9 @@ public sealed record FlowGraph(
                     s.TryGetProperty("timeout", out var timeout) && timeout.ValueKind == JsonValueKind.Number ? timeout.GetInt32() : 0,
                     s.TryGetProperty("environment", out var environment) && environment.ValueKind == JsonValueKind.Object
                         ? environment.EnumerateObject().ToDictionary(e => e.Name, e => e.Value.GetString() ?? string.Empty, StringComparer.Ordinal)
+                        : null,
+                    s.TryGetProperty("card", out var card) && card.ValueKind == JsonValueKind.Object
+                        ? new GraphCard(Text(card, "title"), !card.TryGetProperty("artifacts", out var listed) || listed.ValueKind != JsonValueKind.False)
                         : null))],
                 [.. Items(json, "parameters").Select(p => new GraphParameter(
                     Text(p, "name") ?? throw new JsonException("a parameter needs a name"),
@@ -63,7 +66,8 @@ public sealed record FlowGraph(
                     Text(p, "help"),
                     p.TryGetProperty("file", out var file) && file.ValueKind == JsonValueKind.True,
                     Text(p, "separator"),
-                    Text(p, "encoding")))]);
+                    Text(p, "encoding"),
+                    p.TryGetProperty("values", out var values) && values.ValueKind == JsonValueKind.Array ? [.. values.EnumerateArray().Select(v => v.GetString() ?? string.Empty)] : null))]);
         }
         catch (InvalidOperationException e)
         {
@@ -157,6 +161,7 @@ public sealed record FlowGraph(
 /// <param name="Catch">With <c>[Catch]</c>: the artifact that receives a failure ("" for none); null without.</param>
 /// <param name="TimeoutSeconds">With <c>[Timeout]</c>: the seconds a task may run; 0 without.</param>
 /// <param name="Environment">With <c>[Environment]</c>: the variables its tasks get (each in its own process).</param>
+/// <param name="Card">With <c>[Card]</c>: the card each of its tasks renders; null without.</param>
 public sealed record GraphStep(
     string Name,
     string Kind,
@@ -170,7 +175,13 @@ public sealed record GraphStep(
     int? Retry = null,
     string? Catch = null,
     [property: System.Text.Json.Serialization.JsonPropertyName("timeout")] int TimeoutSeconds = 0,
-    IReadOnlyDictionary<string, string>? Environment = null);
+    IReadOnlyDictionary<string, string>? Environment = null,
+    GraphCard? Card = null);
+
+/// <summary>A step's <c>[Card]</c>.</summary>
+/// <param name="Title">The card's title, or null for the step's name.</param>
+/// <param name="Artifacts">Whether the card lists the task's artifacts after its components.</param>
+public sealed record GraphCard(string? Title, bool Artifacts);
 
 /// <summary>A run parameter of a flow.</summary>
 /// <param name="Name">The property name (the artifact name).</param>
@@ -182,6 +193,7 @@ public sealed record GraphStep(
 /// <param name="IsFile">Whether it is an included file (<c>[IncludeFile]</c>): the option names a file whose content is stored.</param>
 /// <param name="Separator">For a list parameter, the separator of its items on the command line.</param>
 /// <param name="Encoding">For an included text file, its encoding.</param>
+/// <param name="Values">For an enum, its member names; null otherwise.</param>
 public sealed record GraphParameter(
     string Name,
     string Option,
@@ -191,7 +203,8 @@ public sealed record GraphParameter(
     string? Help,
     [property: System.Text.Json.Serialization.JsonPropertyName("file")] bool IsFile = false,
     string? Separator = null,
-    string? Encoding = null)
+    string? Encoding = null,
+    IReadOnlyList<string>? Values = null)
 {
     /// <summary>Gets the environment variable that sets the parameter: <c>FLOW_RUN_</c> + the option in upper snake case.</summary>
     public string EnvironmentVariable => "FLOW_RUN_" + Option.Replace('-', '_').ToUpperInvariant();

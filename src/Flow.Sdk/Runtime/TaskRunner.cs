@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.IO.Abstractions;
 using System.Text.Json;
+using Flow.Sdk.Cards;
 using Flow.Sdk.Datastore;
 using Flow.Sdk.Graph;
 using Flow.Sdk.Hosting;
@@ -182,7 +183,11 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
         ErrorRecord? caught = null;
         FlowSpec? flow = null;
         ForEachRecord? fanOut = null;
-        using (Current.Enter(new TaskIdentity(request.Flow, request.RunId, graphStep.Name, request.TaskId, request.Attempt, run.OriginRunId)))
+        var cardTitle = graphStep.Card?.Title ?? graphStep.Name;
+        var card = new TaskCard(
+            html => store.WriteCard(attemptDir, html),
+            () => CardRenderer.Header(cardTitle, task, string.Create(CultureInfo.InvariantCulture, $"attempt {request.Attempt} · running · {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} UTC")));
+        using (Current.Enter(new TaskIdentity(request.Flow, request.RunId, graphStep.Name, request.TaskId, request.Attempt, run.OriginRunId, card)))
         {
             try
             {
@@ -247,6 +252,11 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
             }
         }
         blobs.Commit();
+        card.Close();
+        if (flow is not null && (graphStep.Card is not null || card.HasComponents))
+        {
+            await WriteFinalCardAsync(store, attemptDir, card, cardTitle, task, request.Attempt, error is null, graphStep.Card?.Artifacts == true ? artifacts : null);
+        }
         var done = new AttemptDoneRecord(
             error is null ? AttemptDoneRecord.Succeeded : AttemptDoneRecord.Failed,
             DateTimeOffset.UtcNow,
@@ -257,6 +267,52 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
             iteration,
             error is null ? fanOut : null);
         return Finish(store, attemptDir, done);
+    }
+
+    /// <summary>The largest artifact whose value a card shows beside its name.</summary>
+    private const int CardPreviewBytes = 1024;
+
+    /// <summary>
+    /// Stores the task's final card, before done.json. Whatever goes wrong here is reported in the card or on stderr:
+    /// a card never fails its task.
+    /// </summary>
+    private static async Task WriteFinalCardAsync(FlowDatastore store, string attemptDir, TaskCard card, string title, string task, int attempt, bool succeeded, IReadOnlyDictionary<string, ArtifactRef>? artifacts)
+    {
+        var header = CardRenderer.Header(title, task, string.Create(CultureInfo.InvariantCulture, $"attempt {attempt} · {(succeeded ? "succeeded" : "failed")} · {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} UTC"));
+        string html;
+        try
+        {
+            var listed = artifacts?.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => new CardArtifact(a.Key, a.Value.Type, a.Value.Size, Preview(store, a.Value))).ToList();
+            html = CardRenderer.Render(header, card.Components, listed, live: false);
+        }
+        catch (Exception e)
+        {
+            html = CardRenderer.Render(header, [], null, live: false).Replace("</article>", $"<div class=\"flow-card-error\">{CardRenderer.Escape($"The card could not be rendered: {e.GetType().Name}: {e.Message}")}</div></article>", StringComparison.Ordinal);
+        }
+        try
+        {
+            store.WriteCard(attemptDir, html);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"The card of {task} could not be stored: {e.Message}");
+        }
+    }
+
+    private static string? Preview(FlowDatastore store, ArtifactRef reference)
+    {
+        if (reference.Size > CardPreviewBytes || reference.Encoding is not (ArtifactCodec.Text or ArtifactCodec.Json))
+        {
+            return null;
+        }
+        try
+        {
+            return System.Text.Encoding.UTF8.GetString(store.Blobs.Get(reference.Sha));
+        }
+        catch (BlobCorruptException)
+        {
+            return "(unreadable)";
+        }
     }
 
     /// <summary>An included file read as a stream from its blob, never loaded whole.</summary>

@@ -5,7 +5,7 @@ namespace Flow.Cli.Commands;
 
 /// <summary><c>dotnet flow</c>: the root command; prints help when given no subcommand.</summary>
 [Command("dotnet flow", FullName = "dotnet flow", Description = "Run, show and inspect data-science workflows written in C#.", ThrowOnUnexpectedArgument = false)]
-[Subcommand(typeof(RunCommand), typeof(ResumeCommand), typeof(ShowCommand), typeof(DumpCommand), typeof(LogsCommand), typeof(VerifyCommand), typeof(DuCommand), typeof(GcCommand), typeof(TagCommand), typeof(CodeCommand), typeof(UiCommand))]
+[Subcommand(typeof(RunCommand), typeof(ResumeCommand), typeof(ShowCommand), typeof(DumpCommand), typeof(LogsCommand), typeof(VerifyCommand), typeof(DuCommand), typeof(GcCommand), typeof(TagCommand), typeof(CodeCommand), typeof(UiCommand), typeof(CardCommand))]
 [HelpOption("-h|--help")]
 [VersionOptionFromMember("--version", MemberName = nameof(Version))]
 internal sealed class FlowCommand

@@ -17,6 +17,12 @@ internal sealed class UiApi(FlowStore store)
     /// <summary>The most runs one comparison shows side by side.</summary>
     public const int MaxCompared = 8;
 
+    /// <summary>The largest stored value the UI turns into JSON to show; a larger one is described, not loaded.</summary>
+    public const long MaxArtifactBytes = 32L << 20;
+
+    /// <summary>The most characters of a source file the code view shows.</summary>
+    public const int MaxSourceChars = 1 << 20;
+
     /// <summary>The most log lines one request returns.</summary>
     public const int MaxLogLines = 5000;
 
@@ -67,7 +73,10 @@ internal sealed class UiApi(FlowStore store)
                 w.WriteStartArray("runs");
                 foreach (var run in all.Skip(skip).Take(take))
                 {
-                    RunHeader(w, run);
+                    w.WriteStartObject();
+                    RunFields(w, run);
+                    Parameters(w, run, 60);
+                    w.WriteEndObject();
                 }
                 w.WriteEndArray();
                 w.WriteEndObject();
@@ -104,6 +113,22 @@ internal sealed class UiApi(FlowStore store)
             var info = GetTask(flow, run, step, task);
             var artifact = info.Artifacts.FirstOrDefault(a => a.Name == name)
                 ?? throw new FlowException($"Task {info.Pathspec} has no artifact '{name}'.");
+            if (artifact.Size > MaxArtifactBytes)
+            {
+                // Never turned into JSON here: the UI process would hold the whole value for one request.
+                return Json(w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("name", artifact.Name);
+                    w.WriteString("type", artifact.Type);
+                    w.WriteNumber("size", artifact.Size);
+                    w.WriteBoolean("tooLarge", true);
+                    w.WriteNumber("length", 0);
+                    w.WriteNumber("offset", 0);
+                    w.WriteString("text", "");
+                    w.WriteEndObject();
+                });
+            }
             var text = artifact.ToJson();
             var start = (int)Math.Clamp(offset ?? 0, 0, text.Length);
             var length = Math.Min(Math.Clamp(count ?? 64 * 1024, 1, MaxArtifactPage), text.Length - start);
@@ -119,12 +144,56 @@ internal sealed class UiApi(FlowStore store)
                 w.WriteEndObject();
             });
         }));
+        app.MapGet("/api/tasks/{flow}/{run}/{step}/{task}/card", (string flow, string run, string step, string task) => Guard(() =>
+        {
+            var info = GetTask(flow, run, step, task);
+            return Json(w => CardState(w, info));
+        }));
+        // A card's page, for the task page's sandboxed frame: its own policy (scripts from /assets/ only, opaque origin).
+        app.MapGet("/cards/{flow}/{run}/{step}/{task}", (string flow, string run, string step, string task, HttpContext context) => Guard(() =>
+        {
+            var info = GetTask(flow, run, step, task);
+            var card = info.Card ?? throw new FlowException($"Task {info.Pathspec} has no card.");
+            context.Response.Headers.ContentSecurityPolicy = CardPage.FramePolicy($"{context.Request.Scheme}://{context.Request.Host}");
+            context.Response.Headers.CacheControl = "no-store";
+            return Results.Content(CardPage.Linked(card), "text/html; charset=utf-8");
+        }));
+        app.MapGet("/api/runs/{flow}/{run}/code", (string flow, string run) => Guard(() =>
+        {
+            var code = GetRun(flow, run).Code;
+            return Json(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("hash", code.Hash);
+                Strings(w, "files", code.Sources);
+                w.WriteEndObject();
+            });
+        }));
+        app.MapGet("/api/runs/{flow}/{run}/code/file", (string flow, string run, string? path) => Guard(() =>
+        {
+            var code = GetRun(flow, run).Code;
+            // Only a path the snapshot lists is read: the manifest is the allow-list, so nothing else can be named.
+            if (string.IsNullOrEmpty(path) || !code.Sources.Contains(path, StringComparer.Ordinal))
+            {
+                throw new FlowException($"The code snapshot {code.Hash[..12]} has no source file '{path}'.");
+            }
+            var text = ReadSource(code, path);
+            return Json(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("path", path);
+                w.WriteString("text", text.Text);
+                w.WriteBoolean("truncated", text.Truncated);
+                w.WriteBoolean("binary", text.Binary);
+                w.WriteEndObject();
+            });
+        }));
         app.MapGet("/api/tasks/{flow}/{run}/{step}/{task}/logs", (string flow, string run, string step, string task, long? stdout, long? stderr, int? attempt) => Guard(() =>
         {
             var info = GetTask(flow, run, step, task);
             var output = info.Output(attempt, from: new OutputPosition(Math.Max(0, stdout ?? 0), Math.Max(0, stderr ?? 0)));
             var complete = output.IsComplete;
-            var lines = output.ReadNew(final: complete);
+            var lines = output.ReadNew(final: complete).ToList();
             return Json(w =>
             {
                 w.WriteStartObject();
@@ -132,6 +201,8 @@ internal sealed class UiApi(FlowStore store)
                 w.WriteBoolean("complete", complete);
                 w.WriteNumber("stdout", output.Position.Stdout);
                 w.WriteNumber("stderr", output.Position.Stderr);
+                // Only the newest lines of a long read are sent; the page says how many came before them.
+                w.WriteNumber("skipped", Math.Max(0, lines.Count - MaxLogLines));
                 w.WriteStartArray("lines");
                 foreach (var line in lines.TakeLast(MaxLogLines))
                 {
@@ -201,6 +272,20 @@ internal sealed class UiApi(FlowStore store)
         Strings(w, "tags", run.Tags);
     }
 
+    /// <summary>A run's parameters as JSON text, each shortened to <paramref name="max"/> characters (read from its Start task).</summary>
+    private static void Parameters(Utf8JsonWriter w, RunInfo run, int max)
+    {
+        w.WriteStartObject("parameters");
+        if (run.Parameters.Count > 0 && Safe(() => run["Start"].Tasks.FirstOrDefault()) is { } start)
+        {
+            foreach (var name in run.Parameters.Order(StringComparer.Ordinal))
+            {
+                w.WriteString(name, Shorten(Safe(() => start[name].ToJson()), max));
+            }
+        }
+        w.WriteEndObject();
+    }
+
     private static void RunDetail(Utf8JsonWriter w, RunInfo run)
     {
         w.WriteStartObject();
@@ -210,16 +295,7 @@ internal sealed class UiApi(FlowStore store)
         w.WriteString("code", run.Code.Hash);
         Strings(w, "systemTags", run.SystemTags);
         var steps = run.Steps.ToList();
-        var start = steps.FirstOrDefault(s => s.Name == "Start")?.Tasks.FirstOrDefault();
-        w.WriteStartObject("parameters");
-        if (start is not null)
-        {
-            foreach (var name in run.Parameters.Order(StringComparer.Ordinal))
-            {
-                w.WriteString(name, Shorten(Safe(() => start[name].ToJson()), 500));
-            }
-        }
-        w.WriteEndObject();
+        Parameters(w, run, 500);
         w.WriteStartArray("steps");
         var graph = Safe(() => run.Graph);
         foreach (var step in graph?.Steps ?? [])
@@ -298,6 +374,8 @@ internal sealed class UiApi(FlowStore store)
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        w.WritePropertyName("card");
+        CardState(w, task);
         w.WriteStartArray("artifacts");
         foreach (var artifact in task.Artifacts)
         {
@@ -308,6 +386,31 @@ internal sealed class UiApi(FlowStore store)
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    /// <summary>A source file's text, at most <see cref="MaxSourceChars"/> characters; a file with NUL characters is binary and not shown.</summary>
+    private static (string Text, bool Truncated, bool Binary) ReadSource(CodeInfo code, string path)
+    {
+        using var reader = new StreamReader(code.OpenSource(path), System.Text.Encoding.UTF8);
+        var buffer = new char[MaxSourceChars];
+        var read = reader.ReadBlock(buffer, 0, buffer.Length);
+        var text = new string(buffer, 0, read);
+        return text.Contains('\0') ? (string.Empty, false, true) : (text, reader.Peek() >= 0, false);
+    }
+
+    /// <summary>Whether a task has a card, when it was stored and whether it can still change (its task still runs).</summary>
+    private static void CardState(Utf8JsonWriter w, TaskInfo task)
+    {
+        var card = task.Card;
+        w.WriteStartObject();
+        w.WriteBoolean("exists", card is not null);
+        w.WriteBoolean("final", card?.IsFinal ?? task.Finished || task.Status != "running");
+        if (card is not null)
+        {
+            w.WriteNumber("attempt", card.Attempt);
+            w.WriteString("updatedAt", card.UpdatedAt);
+        }
         w.WriteEndObject();
     }
 

@@ -64,6 +64,14 @@ internal sealed class UiServer : IAsyncDisposable
         .Where(n => n.StartsWith("ui/", StringComparison.Ordinal))
         .ToDictionary(n => n["ui/".Length..].Replace('\\', '/'), n => n, StringComparer.Ordinal);
 
+    /// <summary>An embedded asset's text (a card page inlines them).</summary>
+    public static string ReadAsset(string path)
+    {
+        using var stream = typeof(UiServer).Assembly.GetManifestResourceStream(s_assets[path])!;
+        using var reader = new StreamReader(stream, System.Text.Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+
     private static IResult Asset(string path)
     {
         if (!s_assets.TryGetValue(path, out var resource))

@@ -24,6 +24,8 @@ public sealed class UiBrowserFixture : IAsyncLifetime
 
     public string FailedRun { get; private set; } = "";
 
+    public string CardRun { get; private set; } = "";
+
     public IBrowser Browser { get; private set; } = null!;
 
     public string Screenshots { get; } = Path.Combine(FindRoot(), "artifacts", "test-results", "screenshots");
@@ -62,6 +64,8 @@ public sealed class UiBrowserFixture : IAsyncLifetime
         failed.ExitCode.ShouldBe(1, failed.ToString());
         FailedRun = Regex.Match(failed.Stdout, @"Run (\d+) of").Groups[1].Value;
         FailedRun.ShouldNotBeEmpty(failed.ToString());
+        var cards = PackedProduct.Must(Product.Flow(Dir, "run", "--flow", "CardFlow"));
+        CardRun = Regex.Match(cards.Stdout, @"Run (\d+) of").Groups[1].Value;
         var start = new ProcessStartInfo(Product.ToolExecutable) { WorkingDirectory = Dir, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add("ui");
         foreach (var (name, value) in Product.Environment)
@@ -181,18 +185,24 @@ public sealed class UiBrowserTests(PackedProduct product, UiBrowserFixture ui) :
         (await _page.Locator("main script, main img, main b").CountAsync()).ShouldBe(0, "user values are text, never elements");
     }
 
-    [Fact]
-    public async Task RunningRun_UpdatesWithoutReload_UntilItSucceeds()
+    /// <summary>Starts a run of a flow whose tasks wait for a gate file; returns it once its id is known.</summary>
+    private async Task<(Task<Flow.Tests.ProcessResult> Run, string Id, string Gate)> StartGatedRunAsync(string flow)
     {
         var gate = Path.Combine(ui.Dir, "gate-" + Guid.NewGuid().ToString("N"));
         var idFile = Path.Combine(ui.Dir, "run-id-" + Guid.NewGuid().ToString("N"));
-        var run = Task.Run(() => ui.Product.Flow(ui.Dir, "run", "--flow", "SlowFlow", "--gate", gate, "--run-id-file", idFile));
+        var run = Task.Run(() => ui.Product.Flow(ui.Dir, "run", "--flow", flow, "--gate", gate, "--run-id-file", idFile));
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!(File.Exists(idFile) && File.ReadAllText(idFile).Trim().Length > 0) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(100);
         }
-        var id = File.ReadAllText(idFile).Trim();
+        return (run, File.ReadAllText(idFile).Trim(), gate);
+    }
+
+    [Fact]
+    public async Task RunningRun_UpdatesWithoutReload_UntilItSucceeds()
+    {
+        var (run, id, gate) = await StartGatedRunAsync("SlowFlow");
         await _page.GotoAsync($"/SlowFlow/{id}");
         await Assertions.Expect(_page.Locator("#run-facts .status")).ToHaveTextAsync("running");
         await Assertions.Expect(_page.Locator("#graph [data-step=Wait]")).ToHaveClassAsync(new Regex("running"), new() { Timeout = 30_000 });
@@ -226,6 +236,25 @@ public sealed class UiBrowserTests(PackedProduct product, UiBrowserFixture ui) :
     }
 
     [Fact]
+    public async Task ComparedRunsWithADifferentParameter_ShowALineDiffOfIt()
+    {
+        var open = Path.Combine(ui.Dir, "UiFlows.cs"); // a gate that exists: the run does not wait
+        var other = Regex.Match(PackedProduct.Must(ui.Product.Flow(ui.Dir, "run", "--flow", "CardFlow", "--gate", open)).Stdout, @"Run (\d+) of").Groups[1].Value;
+
+        await _page.GotoAsync("/CardFlow");
+        await Assertions.Expect(_page.Locator($"#runs tr[data-run='{ui.CardRun}'] td.params")).ToHaveTextAsync("Gate=\"\"");
+        await Assertions.Expect(_page.Locator($"#runs tr[data-run='{other}'] td.params")).ToContainTextAsync("UiFlows.cs");
+
+        await _page.GotoAsync($"/CardFlow/compare?runs={ui.CardRun},{other}");
+
+        await Assertions.Expect(_page.Locator("#compare-table tr[data-name=Gate]").First).ToHaveClassAsync("differs");
+        await Assertions.Expect(_page.Locator("#compare-table tr[data-diff=Gate] .added").First).ToContainTextAsync("UiFlows.cs");
+        await Assertions.Expect(_page.Locator("#compare-table tr[data-diff=Gate] .removed").First).ToHaveTextAsync("- \"\"");
+        await Assertions.Expect(_page.Locator("#compare-table tr[data-name=Accuracy]").First).ToHaveClassAsync("same");
+        await Shot("compare-diff");
+    }
+
+    [Fact]
     public async Task Artifacts_ShowAsAnImage_ATableOfRecords_AndATree()
     {
         await _page.GotoAsync($"/FailingFlow/{ui.FailedRun}/Start/1");
@@ -239,6 +268,126 @@ public sealed class UiBrowserTests(PackedProduct product, UiBrowserFixture ui) :
         await _page.Locator("#artifacts a", new PageLocatorOptions { HasText = "Nested" }).ClickAsync();
         await Assertions.Expect(_page.Locator("#artifact-value .tree summary").First).ToContainTextAsync("a: [2]");
         await Shot("task-artifact-tree");
+    }
+
+    /// <summary>The frame the task page shows its card in, once it has loaded the card.</summary>
+    private async Task<IFrame> CardFrameAsync()
+    {
+        await Assertions.Expect(_page.FrameLocator("#card-frame").Locator("article.flow-card")).ToBeVisibleAsync();
+        return _page.Frames.Single(f => f.Url.Contains("/cards/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Card_WithAChartATableAndABrokenComponent_ShowsInASandboxedFrame_WhereMarkupStaysText()
+    {
+        await _page.GotoAsync($"/CardFlow/{ui.CardRun}/Start/1");
+
+        var card = _page.FrameLocator("#card-frame");
+        await Assertions.Expect(card.Locator("h1").First).ToHaveTextAsync("Training report");
+        await Assertions.Expect(card.Locator(".flow-vega[data-drawn=true] svg").First).ToBeVisibleAsync();
+        await Assertions.Expect(card.Locator(".flow-card-error")).ToContainTextAsync("This VegaLite could not be rendered");
+        await Assertions.Expect(card.Locator(".flow-table").First).ToContainTextAsync("<b>bob</b>");
+        await Assertions.Expect(card.Locator(".flow-markdown")).ToContainTextAsync("<script>window.__pwned = 5</script>");
+        await Assertions.Expect(card.Locator(".flow-artifacts")).ToContainTextAsync("Accuracy");
+        (await card.Locator(".flow-image img").EvaluateAsync<int>("img => img.naturalWidth")).ShouldBe(1);
+        (await _page.Locator("#card-frame").GetAttributeAsync("sandbox")).ShouldBe("allow-scripts");
+        var frame = await CardFrameAsync();
+        (await frame.EvaluateAsync<string>("() => { try { return parent.document.title; } catch (e) { return 'blocked: ' + e.name; } }")).ShouldBe("blocked: SecurityError");
+        await card.Locator(".flow-markdown a").ClickAsync();
+        (await _page.EvaluateAsync<bool>("() => window.__pwned === undefined")).ShouldBeTrue();
+        (await frame.EvaluateAsync<bool>("() => window.__pwned === undefined")).ShouldBeTrue();
+        (await _page.Locator("#card-frame").EvaluateAsync<int>("f => f.offsetHeight")).ShouldBeGreaterThan(500, "the frame grows to its card");
+        await Shot("card");
+        _dialogs.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task LiveCard_ShowsProgressWhileItsTaskRuns_ThenItsFinalState()
+    {
+        var (run, id, gate) = await StartGatedRunAsync("CardFlow");
+        await _page.GotoAsync($"/CardFlow/{id}");
+        await Assertions.Expect(_page.Locator("#graph [data-step=Live]")).ToHaveClassAsync(new Regex("running"), new() { Timeout = 30_000 });
+        await _page.Locator("#graph [data-step=Live]").ClickAsync();
+
+        var card = _page.FrameLocator("#card-frame");
+        await Assertions.Expect(_page.Locator("#card-note")).ToContainTextAsync("live", new() { Timeout = 30_000 });
+        await Assertions.Expect(card.Locator(".flow-progress-value")).ToContainTextAsync("/ 10", new() { Timeout = 30_000 });
+        var first = await card.Locator("progress").GetAttributeAsync("value");
+        await Assertions.Expect(card.Locator("progress")).Not.ToHaveAttributeAsync("value", first!, new() { Timeout = 15_000 });
+        await Shot("card-live");
+
+        File.WriteAllText(gate, "go");
+
+        await Assertions.Expect(card.Locator(".flow-progress-value")).ToContainTextAsync("10 / 10 (100%)", new() { Timeout = 60_000 });
+        await Assertions.Expect(card.Locator(".flow-card-header")).ToContainTextAsync("succeeded");
+        await Assertions.Expect(_page.Locator("#card-note")).ToHaveTextAsync("");
+        (await run).ExitCode.ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task CardGet_WritesOneSelfContainedFile_ThatDrawsItsChartWithNothingFetched()
+    {
+        var file = Path.Combine(ui.Dir, "start-card.html");
+        var result = PackedProduct.Must(ui.Product.Flow(ui.Dir, "card", "get", $"CardFlow/{ui.CardRun}/Start", "--file", file));
+        result.Stderr.ShouldContain($"Wrote the card of CardFlow/{ui.CardRun}/Start/1");
+        var html = File.ReadAllText(file);
+        html.ShouldNotContain("src=\"http", Case.Sensitive);
+        html.ShouldNotContain("<script src=", Case.Sensitive);
+        html.ShouldContain("Training report");
+
+        var fetched = new List<string>();
+        await _context.RouteAsync("**/*", async route =>
+        {
+            if (route.Request.Url.StartsWith("file:", StringComparison.Ordinal))
+            {
+                await route.ContinueAsync();
+            }
+            else
+            {
+                fetched.Add(route.Request.Url);
+                await route.AbortAsync();
+            }
+        });
+        var errors = new List<string>();
+        _page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };
+        await _page.GotoAsync(new Uri(file).AbsoluteUri);
+        await Assertions.Expect(_page.Locator(".flow-vega[data-drawn=true] svg").First).ToBeVisibleAsync();
+        await Assertions.Expect(_page.Locator(".flow-card-error")).ToContainTextAsync("This VegaLite could not be rendered");
+        await Shot("card-file");
+        fetched.ShouldBeEmpty();
+        errors.ShouldBeEmpty("every inline script is allowed by its hash");
+    }
+
+    [Fact]
+    public async Task CodeSnapshot_ListsItsFiles_AndShowsASourceHighlighted()
+    {
+        await _page.GotoAsync($"/FailingFlow/{ui.FailedRun}");
+        await _page.Locator("#run-facts a", new PageLocatorOptions { HasText = "snapshot" }).ClickAsync();
+
+        await Assertions.Expect(_page.Locator("#file-tree")).ToContainTextAsync("UiFlows.cs");
+        await _page.Locator("#file-tree a", new PageLocatorOptions { HasText = "UiFlows.cs" }).ClickAsync();
+        await Assertions.Expect(_page).ToHaveURLAsync(new Regex("/code\\?file=UiFlows\\.cs$"));
+        await Assertions.Expect(_page.Locator("#source .text")).ToContainTextAsync("public partial class FailingFlow : FlowSpec");
+        await Assertions.Expect(_page.Locator("#source .hl-keyword", new PageLocatorOptions { HasText = "partial" }).First).ToBeVisibleAsync();
+        await Assertions.Expect(_page.Locator("#source .hl-string", new PageLocatorOptions { HasText = "loading data" }).First).ToBeVisibleAsync();
+        await Assertions.Expect(_page.Locator("#source .hl-comment").First).ToBeVisibleAsync();
+        await Shot("code");
+        (await _page.APIRequest.GetAsync($"/api/runs/FailingFlow/{ui.FailedRun}/code/file?path=..%2F..%2Fformat.json")).Status.ShouldBe(404);
+    }
+
+    [Fact]
+    public async Task AStepOfSeveralTasks_ExpandsInTheGraph_IntoItsTasks()
+    {
+        await _page.GotoAsync($"/CardFlow/{ui.CardRun}");
+        await Assertions.Expect(_page.Locator("#graph [data-step=Report] .counts")).ToContainTextAsync("2 done");
+
+        await _page.Locator("#graph [data-step=Report]").ClickAsync();
+
+        await Assertions.Expect(_page.Locator(".step-tasks[data-step=Report] a.square.succeeded")).ToHaveCountAsync(2);
+        await Shot("graph-expanded");
+        await _page.Locator(".step-tasks[data-step=Report] a.square").Nth(1).ClickAsync();
+        await Assertions.Expect(_page.Locator("h1")).ToHaveTextAsync(new Regex("^Report / \\d+$"));
+        await Assertions.Expect(_page.FrameLocator("#card-frame").Locator(".flow-markdown")).ToContainTextAsync("Part b");
     }
 
     [Fact]

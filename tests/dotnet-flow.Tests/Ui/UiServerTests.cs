@@ -268,6 +268,54 @@ public sealed class UiServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Card_IsServedAsAPageOfItsOwn_SandboxedAndLimitedToTheUisAssets_AndItsStateSaysItIsFinal()
+    {
+        var dir = _scenario.Store.AttemptDir(DatastoreScenario.FlowName, _failed, "Start", "1", 0);
+        _scenario.Store.WriteCard(dir, "<article class=\"flow-card\"><p>report &lt;script&gt;</p></article>");
+
+        using var response = await _http.GetAsync($"/cards/HelloFlow/{_failed}/Start/1?v=1");
+        var body = await response.Content.ReadAsStringAsync();
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK, body);
+        var policy = string.Join(";", response.Headers.GetValues("Content-Security-Policy"));
+        policy.ShouldContain("sandbox allow-scripts");
+        policy.ShouldContain("default-src 'none'");
+        policy.ShouldContain($"script-src http://127.0.0.1:{_server!.Address.Port}/assets/;");
+        policy.ShouldNotContain("unsafe-eval");
+        policy.ShouldNotContain("allow-same-origin");
+        body.ShouldContain("<p>report &lt;script&gt;</p>");
+        body.ShouldContain("<script src=\"/assets/vendor/vega.min.js\"></script>");
+        body.ShouldContain("<script src=\"/assets/card.js\"></script>");
+        var state = await Get($"/api/tasks/HelloFlow/{_failed}/Start/1/card");
+        state.GetProperty("exists").GetBoolean().ShouldBeTrue();
+        state.GetProperty("final").GetBoolean().ShouldBeTrue();
+        (await Get($"/api/tasks/HelloFlow/{_failed}/Start/1")).GetProperty("card").GetProperty("exists").GetBoolean().ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task TaskWithoutACard_Has404ForItsCardPage_AndSaysSoInItsState()
+    {
+        using var response = await _http.GetAsync($"/cards/HelloFlow/{_failed}/Train/2");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await Get($"/api/tasks/HelloFlow/{_failed}/Train/2/card")).GetProperty("exists").GetBoolean().ShouldBeFalse();
+    }
+
+    [Theory]
+    [InlineData("vendor/vega.min.js")]
+    [InlineData("vendor/vega-lite.min.js")]
+    [InlineData("vendor/vega-embed.min.js")]
+    [InlineData("card.js")]
+    [InlineData("card.css")]
+    public async Task CardAssets_AreEmbedded_AndServed(string asset)
+    {
+        using var response = await _http.GetAsync("/assets/" + asset);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await response.Content.ReadAsByteArrayAsync()).Length.ShouldBeGreaterThan(500);
+    }
+
+    [Fact]
     public void MissingDatastore_IsOneLineAndExit2()
     {
         using var empty = new Flow.Tests.TempDirectory("flow-ui-empty-");

@@ -60,8 +60,9 @@ async function route() {
     else if (parts.length === 1) await runsPage(parts[0]);
     else if (parts.length === 2 && parts[1] === 'compare') await comparePage(parts[0]);
     else if (parts.length === 2) await runPage(parts[0], parts[1]);
+    else if (parts.length === 3 && parts[2] === 'code') await codePage(parts[0], parts[1]);
     else if (parts.length === 4) await taskPage(...parts);
-    else throw new Error('No page here: the UI has /Flow, /Flow/run and /Flow/run/Step/task.');
+    else throw new Error('No page here: the UI has /Flow, /Flow/run, /Flow/run/code and /Flow/run/Step/task.');
   } catch (error) {
     fill(main, el('h1', {}, 'Not found'), el('pre', { class: 'error' }, error.message));
   }
@@ -132,11 +133,12 @@ async function runsPage(flow) {
     if (textBox.value) q.set('q', textBox.value);
     const page = await api(`/api/flows/${enc(flow)}/runs?${q}`);
     fill(table,
-      el('tr', {}, ['', 'Run', 'Status', 'Started', 'Duration', 'User', 'Tags'].map(h => el('th', {}, h))),
+      el('tr', {}, ['', 'Run', 'Status', 'Started', 'Duration', 'User', 'Tags', 'Parameters'].map(h => el('th', {}, h))),
       page.runs.map(r => el('tr', { 'data-run': r.id },
         el('td', {}, (() => { const box = el('input', { type: 'checkbox', 'aria-label': `compare ${r.id}` }); box.checked = chosen.has(r.id); box.addEventListener('change', () => choose(r.id, box)); return box; })()),
         el('td', {}, link(`/${enc(flow)}/${enc(r.id)}`, r.id)), el('td', {}, status(r.status)), el('td', {}, when(r.startedAt)),
-        el('td', {}, duration(r.startedAt, r.finishedAt)), el('td', {}, r.user), el('td', {}, r.tags.map(t => el('span', { class: 'tag' }, t))))));
+        el('td', {}, duration(r.startedAt, r.finishedAt)), el('td', {}, r.user), el('td', {}, r.tags.map(t => el('span', { class: 'tag' }, t))),
+        el('td', { class: 'params' }, Object.entries(r.parameters || {}).map(([k, v]) => el('span', { class: 'param' }, `${k}=${v}`))))));
     fill(pager,
       el('button', { disabled: start === 0 ? '' : null, onclick: () => apply(Math.max(0, start - count)) }, 'Newer'),
       el('span', { class: 'muted' }, page.total === 0 ? 'no runs match' : `${start + 1}–${Math.min(start + count, page.total)} of ${page.total}`),
@@ -150,15 +152,18 @@ async function runPage(flow, id) {
   document.title = `${flow}/${id} · dotnet flow`;
   const base = `/api/runs/${enc(flow)}/${enc(id)}`;
   const first = await api(base);
+  const expanded = new Set();
+  let latest = first;
   render(first);
   function render(run) {
+    latest = run;
     const facts = el('dl', { class: 'facts', id: 'run-facts' },
       el('dt', {}, 'Status'), el('dd', {}, status(run.status), run.status === 'running' ? el('span', { class: 'live' }, '● live') : null),
       el('dt', {}, 'Started'), el('dd', {}, when(run.startedAt)),
       el('dt', {}, 'Duration'), el('dd', {}, duration(run.startedAt, run.finishedAt)),
       el('dt', {}, 'User'), el('dd', {}, run.user),
       el('dt', {}, 'Tags'), el('dd', {}, run.tags.map(t => el('span', { class: 'tag' }, t)), run.systemTags.map(t => el('span', { class: 'tag muted' }, t))),
-      el('dt', {}, 'Code'), el('dd', {}, run.code.slice(0, 12)),
+      el('dt', {}, 'Code'), el('dd', {}, link(`/${enc(flow)}/${enc(id)}/code`, `snapshot ${run.code.slice(0, 12)}`)),
       run.origin ? [el('dt', {}, 'Resumed from'), el('dd', {}, link(`/${enc(flow)}/${enc(run.origin)}`, run.origin))] : null,
       Object.keys(run.parameters).length ? [el('dt', {}, 'Parameters'), el('dd', {}, el('table', { id: 'parameters' }, Object.entries(run.parameters).map(([k, v]) => el('tr', {}, el('td', {}, k), el('td', {}, v)))))] : null);
     const failed = run.tasks.find(t => t.status === 'failed' || t.status === 'died');
@@ -166,7 +171,7 @@ async function runPage(flow, id) {
       el('h1', {}, `${flow} / ${id}`), facts,
       run.failure ? [el('h2', {}, 'Failure'), el('pre', { class: 'error', id: 'failure' }, run.failure),
         failed ? el('p', {}, 'Failed task: ', link(`/${enc(flow)}/${enc(id)}/${enc(failed.step)}/${enc(failed.id)}`, `${failed.step}/${failed.id}`)) : null] : null,
-      el('h2', {}, 'Graph'), graph(flow, id, run),
+      el('h2', {}, 'Graph'), graph(flow, id, run, expanded, () => render(latest)),
       el('h2', {}, `Timeline (${run.tasks.length} tasks)`), timeline(flow, id, run));
   }
   if (first.status === 'running') {
@@ -177,8 +182,9 @@ async function runPage(flow, id) {
   }
 }
 
-// The graph of steps (a foreach is one node with its children's counts), laid out by dagre (vendored).
-function graph(flow, id, run) {
+// The graph of steps (a foreach is one node with its children's counts), laid out by dagre (vendored). A step
+// with several tasks expands, on a click, into its tasks (each linking to its page).
+function graph(flow, id, run, expanded = new Set(), redraw = () => {}) {
   const steps = run.steps;
   if (steps.length === 0) return el('p', { class: 'muted' }, 'No graph: the run has no readable code snapshot.');
   const counts = new Map();
@@ -206,16 +212,95 @@ function graph(flow, id, run) {
     const state = !c ? 'pending' : c.failed ? 'failed' : c.died ? 'died' : c.running ? 'running' : 'succeeded';
     const p = g.node(s.name);
     const first = run.tasks.find(t => t.step === s.name);
-    const label = c && (c.total > 1 || s.kind === 'foreach' || s.join)
+    const many = c && c.total > 1;
+    const label = c && (many || s.kind === 'foreach' || s.join)
       ? `${c.succeeded || 0} done · ${c.running || 0} running · ${(c.failed || 0) + (c.died || 0)} failed`
       : c ? state : 'not run';
-    const node = el('svg:g', { class: `node ${state}`, 'data-step': s.name, transform: `translate(${p.x - W / 2},${p.y - H / 2})` },
+    const node = el('svg:g', { class: `node ${state}${many ? ' expandable' : ''}${expanded.has(s.name) ? ' expanded' : ''}`, 'data-step': s.name, transform: `translate(${p.x - W / 2},${p.y - H / 2})` },
       el('svg:rect', { width: W, height: H }),
-      el('svg:text', { x: 10, y: 18 }, s.name + (s.forEach ? ` (foreach ${s.forEach})` : '')),
+      el('svg:text', { x: 10, y: 18 }, (many ? (expanded.has(s.name) ? '▾ ' : '▸ ') : '') + s.name + (s.forEach ? ` (foreach ${s.forEach})` : '')),
       el('svg:text', { x: 10, y: 34, class: 'counts' }, label));
-    svg.append(first ? el('svg:a', { href: `/${enc(flow)}/${enc(id)}/${enc(s.name)}/${enc(first.id)}`, 'data-nav': '' }, node) : node);
+    if (many) {
+      node.addEventListener('click', () => { if (expanded.has(s.name)) expanded.delete(s.name); else expanded.add(s.name); redraw(); });
+      svg.append(node);
+    } else {
+      svg.append(first ? el('svg:a', { href: `/${enc(flow)}/${enc(id)}/${enc(s.name)}/${enc(first.id)}`, 'data-nav': '' }, node) : node);
+    }
   }
-  return svg;
+  const open = steps.filter(s => expanded.has(s.name) && (counts.get(s.name)?.total || 0) > 1);
+  return el('div', { class: 'graph-box' }, svg, open.map(s => stepTasks(flow, id, s.name, run.tasks.filter(t => t.step === s.name))));
+}
+
+// An expanded step: its tasks as squares coloured by state, in task order, each a link to the task.
+function stepTasks(flow, id, step, tasks) {
+  const MAX = 2000;
+  return el('div', { class: 'step-tasks', 'data-step': step },
+    el('h3', {}, `${step}: ${tasks.length} tasks`),
+    el('div', { class: 'squares' }, tasks.slice(0, MAX).map(t =>
+      el('a', { href: `/${enc(flow)}/${enc(id)}/${enc(step)}/${enc(t.id)}`, 'data-nav': '', class: `square ${t.status}`, title: `${step}/${t.id} ${t.status}` }))),
+    tasks.length > MAX ? el('p', { class: 'muted' }, `the first ${MAX} of ${tasks.length} tasks`) : null);
+}
+
+// A run's code snapshot: its files as a tree, and the chosen file's source, highlighted (?file=path).
+async function codePage(flow, id) {
+  setCrumbs([{ text: flow, href: `/${enc(flow)}` }, { text: id, href: `/${enc(flow)}/${enc(id)}` }, { text: 'code' }]);
+  document.title = `${flow}/${id} code · dotnet flow`;
+  const code = await api(`/api/runs/${enc(flow)}/${enc(id)}/code`);
+  const chosen = new URLSearchParams(location.search).get('file')
+    || code.files.find(f => f.endsWith('.cs') && !f.includes('/')) || code.files.find(f => f.endsWith('.cs')) || code.files[0];
+  const viewer = el('div', { class: 'source', id: 'source' });
+  const root = {};
+  for (const file of code.files) {
+    let node = root;
+    const parts = file.split('/');
+    parts.slice(0, -1).forEach(p => { node = node[p + '/'] ||= {}; });
+    node[parts[parts.length - 1]] = file;
+  }
+  const list = (node) => el('ul', {}, Object.keys(node).sort((a, b) => (b.endsWith('/') - a.endsWith('/')) || a.localeCompare(b)).map(key =>
+    typeof node[key] === 'string'
+      ? el('li', {}, el('a', { href: `/${enc(flow)}/${enc(id)}/code?file=${enc(node[key])}`, 'data-nav': '', class: node[key] === chosen ? 'chosen' : null }, key))
+      : el('li', {}, el('details', { open: '' }, el('summary', {}, key), list(node[key])))));
+  fill(main, el('h1', {}, `${flow} / ${id}: code snapshot ${code.hash.slice(0, 12)}`),
+    el('div', { class: 'code-layout' }, el('nav', { class: 'file-tree', id: 'file-tree' }, list(root)), viewer));
+  if (!chosen) { fill(viewer, el('p', { class: 'muted' }, 'The snapshot has no source files.')); return; }
+  const file = await api(`/api/runs/${enc(flow)}/${enc(id)}/code/file?path=${enc(chosen)}`);
+  if (file.binary) { fill(viewer, el('h2', {}, chosen), el('p', { class: 'muted' }, 'A binary file: not shown.')); return; }
+  const lines = file.text.split('\n');
+  fill(viewer, el('h2', {}, chosen),
+    el('div', { class: 'code' }, el('pre', { class: 'gutter' }, lines.map((_, i) => i + 1).join('\n')), el('pre', { class: 'text' }, el('code', {}, highlight(file.text, chosen)))),
+    file.truncated ? el('p', { class: 'muted' }, 'The file is longer: the first MiB is shown (dotnet flow code RUN --extract DIR restores it whole).') : null);
+}
+
+// Syntax highlighting as text nodes in spans (never HTML): comments, strings, numbers, keywords and attributes of
+// C#; comments, tags and attribute values of XML project files; strings and numbers of JSON.
+const CS_KEYWORDS = 'abstract as async await base bool break byte case catch char checked class const continue decimal default delegate do double else enum event explicit extern false finally fixed float for foreach get goto if implicit in init int interface internal is lock long namespace new null object operator out override params partial private protected public readonly record ref required return sbyte sealed set short sizeof stackalloc static string struct switch this throw true try typeof uint ulong unchecked unsafe ushort using var virtual void volatile when where while with yield nameof';
+const RULES = {
+  cs: [['comment', /\/\/[^\n]*|\/\*[\s\S]*?\*\//y], ['string', /\$?@"(?:[^"]|"")*"|\$?"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)+'/y],
+    ['number', /\b\d[\d_]*(?:\.\d+)?(?:[eE][+-]?\d+)?[fFdDmMuUlL]*\b/y], ['keyword', new RegExp(`\\b(?:${CS_KEYWORDS.split(' ').join('|')})\\b`, 'y')],
+    ['attribute', /\[[A-Z]\w*/y], ['plain', /[A-Za-z_]\w*|\s+|./y]],
+  xml: [['comment', /<!--[\s\S]*?-->/y], ['keyword', /<\/?[\w.:-]+|\/?>/y], ['string', /"[^"]*"|'[^']*'/y], ['plain', /[^<"']+|./y]],
+  json: [['string', /"(?:[^"\\\n]|\\.)*"/y], ['number', /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y], ['keyword', /\b(?:true|false|null)\b/y], ['plain', /\s+|./y]],
+};
+function highlight(text, path) {
+  const kind = /\.(cs|csx)$/.test(path) ? 'cs' : /\.(csproj|props|targets|xml|config|resx)$/.test(path) ? 'xml' : /\.json$/.test(path) ? 'json' : null;
+  if (!kind || text.length > 512 * 1024) return text;
+  const out = [];
+  let plain = '';
+  for (let i = 0; i < text.length;) {
+    let token = null;
+    let cls = 'plain';
+    for (const [name, re] of RULES[kind]) {
+      re.lastIndex = i;
+      const m = re.exec(text);
+      if (m && m[0].length > 0) { token = m[0]; cls = name; break; }
+    }
+    token ??= text[i];
+    if (cls === 'plain') plain += token;
+    else { if (plain) { out.push(plain); plain = ''; } out.push(el('span', { class: `hl-${cls}` }, token)); }
+    i += token.length;
+  }
+  if (plain) out.push(plain);
+  return out;
 }
 
 // The timeline: one row per task, its bar from the first attempt's start to the last's end; rows drawn only on screen.
@@ -259,7 +344,12 @@ async function comparePage(flow) {
   const head = el('tr', {}, el('th', {}, ''), c.runs.map(r => el('th', {}, link(`/${enc(flow)}/${enc(r.id)}`, r.id), ' ', status(r.status))));
   const cell = v => v === null ? el('td', { class: 'muted' }, '—')
     : el('td', {}, v.json !== undefined ? el('code', {}, v.json) : el('span', { class: 'muted' }, `${v.size} B, ${v.sha}`));
-  const row = (label, x) => el('tr', { class: x.equal ? 'same' : 'differs', 'data-name': x.name }, el('th', {}, label, x.equal ? '' : el('span', { class: 'diff-mark' }, ' ≠')), x.values.map(cell));
+  // A row of differing values shown in full gets a line diff of each run's value against the first run's.
+  const diffable = x => !x.equal && x.values.length > 1 && x.values.every(v => v && v.json !== undefined);
+  const row = (label, x) => [
+    el('tr', { class: x.equal ? 'same' : 'differs', 'data-name': x.name }, el('th', {}, label, x.equal ? '' : el('span', { class: 'diff-mark' }, ' ≠')), x.values.map(cell)),
+    diffable(x) ? el('tr', { class: 'differs diff-row', 'data-diff': x.name }, el('th', { class: 'muted' }, '  diff'),
+      x.values.map((v, i) => el('td', {}, i === 0 ? el('span', { class: 'muted' }, 'against this run') : diffView(x.values[0].json, v.json)))) : null];
   const table = el('table', { id: 'compare-table', class: 'compare' }, head,
     el('tr', {}, el('th', { colspan: c.runs.length + 1, class: 'section' }, 'Parameters')),
     c.parameters.map(p => row(p.name, p)),
@@ -271,6 +361,23 @@ async function comparePage(flow) {
   differing.addEventListener('change', () => table.classList.toggle('only-differences', differing.checked));
   fill(main, el('h1', {}, `Compare ${c.runs.length} runs of ${flow}`),
     el('p', {}, el('label', {}, differing, ' only differences')), table);
+}
+
+// A line diff (longest common subsequence) of two JSON values, pretty-printed; lines as text only.
+function diffView(a, b) {
+  const pretty = t => { try { return JSON.stringify(JSON.parse(t), null, 2).split('\n'); } catch { return String(t).split('\n'); } };
+  const x = pretty(a).slice(0, 400), y = pretty(b).slice(0, 400);
+  const n = x.length, m = y.length;
+  const lcs = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
+  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i][j] = x[i] === y[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+  const lines = [];
+  let i = 0, j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && x[i] === y[j]) { lines.push(el('div', { class: 'same' }, '  ' + x[i])); i++; j++; }
+    else if (i < n && (j === m || lcs[i + 1][j] >= lcs[i][j + 1])) { lines.push(el('div', { class: 'removed' }, '- ' + x[i])); i++; }
+    else { lines.push(el('div', { class: 'added' }, '+ ' + y[j])); j++; }
+  }
+  return el('pre', { class: 'diff' }, lines);
 }
 
 async function taskPage(flow, id, step, task) {
@@ -293,12 +400,45 @@ async function taskPage(flow, id, step, task) {
         el('td', {}, el('a', { href: '#', onclick: e => { e.preventDefault(); showArtifact(base, a.name, value); } }, a.name)),
         el('td', {}, a.type), el('td', {}, `${a.size} B`)))),
     value,
+    t.card.exists || !t.card.final ? [el('h2', {}, 'Card'), cardView(flow, id, step, task, base, t.card)] : null,
     el('h2', {}, 'Output'), logs);
   followLogs(base, logs);
 }
 
+// The task's card in a sandboxed frame (its own opaque origin: no access to this page); reloaded while it refreshes.
+function cardView(flow, id, step, task, base, state) {
+  const src = s => `/cards/${enc(flow)}/${enc(id)}/${enc(step)}/${enc(task)}?v=${enc(s.updatedAt || '')}`;
+  const note = el('p', { class: 'muted', id: 'card-note' }, state.exists ? (state.final ? '' : 'live: the task is running') : 'No card yet: the task is running.');
+  const frame = el('iframe', { id: 'card-frame', class: 'card-frame', sandbox: 'allow-scripts', title: `card of ${step}/${task}`, src: state.exists ? src(state) : null });
+  const onMessage = event => {
+    if (event.source === frame.contentWindow && event.data && typeof event.data.flowCardHeight === 'number') {
+      frame.style.height = `${Math.min(Math.max(event.data.flowCardHeight + 24, 80), 20000)}px`;
+    }
+  };
+  window.addEventListener('message', onMessage);
+  let shown = state.updatedAt;
+  let timer = 0;
+  const poll = async () => {
+    try {
+      const next = await api(`${base}/card`);
+      if (next.exists && next.updatedAt !== shown) { shown = next.updatedAt; frame.src = src(next); }
+      note.textContent = next.final ? '' : next.exists ? 'live: the task is running' : 'No card yet: the task is running.';
+      if (!next.final) timer = setTimeout(poll, 1000);
+    } catch { timer = setTimeout(poll, 2000); }
+  };
+  if (!state.final) timer = setTimeout(poll, 1000);
+  const previous = stop;
+  stop = () => { previous(); clearTimeout(timer); window.removeEventListener('message', onMessage); };
+  return el('div', { class: 'card' }, note, frame);
+}
+
 async function showArtifact(base, name, box, offset = 0) {
   const page = await api(`${base}/artifacts/${enc(name)}?offset=${offset}&count=65536`);
+  if (page.tooLarge) {
+    fill(box, el('h2', {}, `${name} (${page.type})`), el('p', { class: 'muted', id: 'too-large' },
+      `${(page.size / 1048576).toFixed(1)} MiB stored: too large to show here. Load it with the client API (TaskInfo["${name}"].Value<T>(), or as a Stream).`));
+    return;
+  }
   const whole = offset === 0 && page.length === page.text.length;
   let view = el('pre', { class: 'value' }, page.text);
   if (whole) {
@@ -349,12 +489,16 @@ function followLogs(base, box) {
   const tick = async () => {
     const page = await api(`${base}/logs?stdout=${position.stdout}&stderr=${position.stderr}`);
     position = page;
+    if (page.skipped > 0) {
+      box.append(el('div', { class: 'skipped' }, `… ${page.skipped} earlier lines not shown here (dotnet flow logs prints them all)`));
+    }
     for (const line of page.lines) {
       box.append(el('div', { class: line.err ? 'err' : '' }, el('span', { class: 'time' }, line.time), line.text));
     }
     if (!page.complete && alive) timer = setTimeout(tick, 1000);
   };
-  stop = () => { alive = false; clearTimeout(timer); };
+  const previous = stop;
+  stop = () => { previous(); alive = false; clearTimeout(timer); };
   tick();
 }
 
