@@ -189,7 +189,11 @@ public sealed partial class ParameterMatrixTests(PackedProduct product)
         help.ExitCode.ShouldBe(0, help.ToString());
         help.Stdout.ShouldContain("--creature string  (required; env FLOW_RUN_CREATURE)  Which animal");
         help.Stdout.ShouldContain("--word string  (default \"hi\"; env FLOW_RUN_WORD)  A word");
-        help.Stdout.ShouldContain("items separated by ','");
+        help.Stdout.ShouldContain("--seeds int list (items separated by ',', or a JSON array)  (default [1, 2]");
+        help.Stdout.ShouldContain("--flag switch (--flag alone is true; or --flag true|false)  (default false;");
+        help.Stdout.ShouldContain("--shade Shade (Light|Dark)");
+        help.Stdout.ShouldContain("--config TrainConfig (as JSON)  (optional;");
+        help.Stdout.ShouldNotContain("System.");
         csvHelp.Stdout.ShouldContain("--data FILE");
         csvHelp.Stdout.ShouldContain("default data.csv");
         show.Stdout.ShouldContain("--data FILE -> string = data.csv  The rows");

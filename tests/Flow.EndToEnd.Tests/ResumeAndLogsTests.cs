@@ -199,6 +199,27 @@ public sealed partial class ResumeAndLogsTests(PackedProduct product)
         run.ExitCode.ShouldBe(0, run.ToString());
     }
 
+    [Fact]
+    public void Resume_KeepsTheOriginsRunOptionsAndTags_UnlessGivenAgain()
+    {
+        var dir = ResumeProject.Get(product);
+        var origin = Run(dir, "Join", 1, "--max-num-splits", "4", "--max-workers", "3", "--max-log-size", "7", "--tag", "kept-tag");
+
+        var kept = RunId(Resume(dir, "--origin-run-id", origin));
+        var changed = RunId(Resume(dir, "--origin-run-id", origin, "--max-workers", "2", "--tag", "new-tag"));
+
+        JsonElement Options(string id) => JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, ".flow", "runs", Flow, id, "run.json"))).RootElement.GetProperty("options");
+        string Tags(string id) => File.ReadAllText(Path.Combine(dir, ".flow", "runs", Flow, id, "tags.json"));
+        Options(kept).GetProperty("maxNumSplits").GetInt32().ShouldBe(4);
+        Options(kept).GetProperty("maxWorkers").GetInt32().ShouldBe(3);
+        Options(kept).GetProperty("maxLogMegabytes").GetInt32().ShouldBe(7);
+        Tags(kept).ShouldContain("kept-tag");
+        Options(changed).GetProperty("maxWorkers").GetInt32().ShouldBe(2);
+        Options(changed).GetProperty("maxNumSplits").GetInt32().ShouldBe(4);
+        Tags(changed).ShouldContain("new-tag");
+        Tags(changed).ShouldNotContain("kept-tag");
+    }
+
     private string Run(string dir, string? failAt, int expectExit, params string[] args)
     {
         var environment = new Dictionary<string, string?>(product.Environment) { ["FAIL_AT"] = failAt };

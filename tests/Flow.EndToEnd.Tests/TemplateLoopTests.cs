@@ -111,6 +111,23 @@ public sealed partial class TemplateLoopTests(PackedProduct product)
     }
 
     [Fact]
+    public void ADirectoryBuildPropsCreatedBesideTheProject_MakesTheNextRunBuild_AndBecomesAnInput()
+    {
+        var dir = product.NewProject("Hello");
+        PackedProduct.Must(product.Flow(dir, "run"));
+        var buildRecord = Path.Combine(dir, "obj", "flow", "build.json");
+        var builtAt = File.GetLastWriteTimeUtc(buildRecord);
+        File.ReadAllText(buildRecord).ShouldContain(Path.Combine(dir, "Directory.Build.props"), Case.Sensitive, "recorded as absent");
+
+        File.WriteAllText(Path.Combine(dir, "Directory.Build.props"), "<Project><PropertyGroup><NoWarn>$(NoWarn);CS1591</NoWarn></PropertyGroup></Project>");
+        var again = product.Flow(dir, "run");
+
+        again.ExitCode.ShouldBe(0, again.ToString());
+        File.GetLastWriteTimeUtc(buildRecord).ShouldBeGreaterThan(builtAt);
+        File.ReadAllText(buildRecord).ShouldContain("\"path\": \"" + Path.Combine(dir, "Directory.Build.props").Replace("\\", "\\\\") + "\"", Case.Sensitive, "now an input");
+    }
+
+    [Fact]
     public void FlowProject_IsItsOwnCommandLine_WithDotnetRun()
     {
         var dir = product.NewProject("Hello");

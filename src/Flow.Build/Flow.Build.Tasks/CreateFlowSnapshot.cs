@@ -250,12 +250,37 @@ public sealed class CreateFlowSnapshot : Microsoft.Build.Utilities.Task
         return buffer.ToArray();
     }
 
+    /// <summary>
+    /// Files found by walking up from the project: MSBuild's Directory.Build.props/.targets, central package
+    /// versions, the SDK's global.json and NuGet's configuration (in the spellings NuGet reads).
+    /// </summary>
+    internal static readonly string[] WatchedAbove =
+        ["Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props", "global.json", "nuget.config", "NuGet.config", "NuGet.Config"];
+
     private byte[] BuildRecord(string projectDir, string outputDir, string hash, List<string> flows, List<string> sources)
     {
         var inputs = new SortedSet<string>(StringComparer.Ordinal);
         inputs.UnionWith(sources);
         inputs.UnionWith(ImportedProjects.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(File.Exists).Select(Path.GetFullPath));
         inputs.UnionWith(OtherInputs.Select(i => i.GetMetadata("FullPath")).Where(p => p.Length > 0 && File.Exists(p)));
+        // The files MSBuild, NuGet and the SDK resolver look for in the project's folder and every folder above it:
+        // each that exists is an input; each that does not is recorded as absent, so creating one calls for a build.
+        var absent = new List<string>();
+        for (var dir = Path.GetFullPath(projectDir); dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            foreach (var name in WatchedAbove)
+            {
+                var path = Path.Combine(dir, name);
+                if (File.Exists(path))
+                {
+                    inputs.Add(path);
+                }
+                else
+                {
+                    absent.Add(path);
+                }
+            }
+        }
 
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
@@ -284,6 +309,12 @@ public sealed class CreateFlowSnapshot : Microsoft.Build.Utilities.Task
                 json.WriteNumber("modified", BuildStartedTicks > 0 && modified > BuildStartedTicks ? -1 : modified);
                 json.WriteNumber("size", info.Length);
                 json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteStartArray("absent");
+            foreach (var path in absent)
+            {
+                json.WriteStringValue(path);
             }
             json.WriteEndArray();
             // New or deleted sources are noticed by listing the source folders again; dotnet-flow's BuildRecord applies the same rule.

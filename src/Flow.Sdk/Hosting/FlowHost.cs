@@ -213,6 +213,21 @@ public static class FlowHost
         {
             throw new FlowException($"The datastore {root} is read-only for this user: resume cannot record a run there (nothing was changed); run it as a user who can write there, or use --plan to see what it would do.", ExitCodes.Failure);
         }
+        // The origin's run options and user tags hold unless given again: a run started with --max-num-splits 200
+        // resumes with it (docs/resume.md).
+        if (origin.Options is { } kept)
+        {
+            limits = (
+                options.Value("max-workers") is null ? kept.MaxWorkers : limits.MaxWorkers,
+                options.Value("max-num-splits") is null ? kept.MaxNumSplits : limits.MaxNumSplits,
+                options.Value("max-log-size") is null ? kept.MaxLogMegabytes : limits.MaxLogMegabytes,
+                limits.Tags,
+                limits.DefaultRetry);
+        }
+        if (options.Values("tag").Count == 0)
+        {
+            limits = (limits.MaxWorkers, limits.MaxNumSplits, limits.MaxLogMegabytes, store.ReadTags(flow.Name, originId), limits.DefaultRetry);
+        }
         Console.WriteLine($"Resuming run {originId} of {flow.Name}: cloning {plan.CloneCount} task(s), {(plan.FirstRerun is null ? "nothing runs again" : $"re-running from {plan.FirstRerun}")}.");
         // What runs again although it did not fail says why (a changed graph, STEP, a re-run input); at most 20 lines.
         var why = plan.Tasks.Where(t => !t.Clone && t.Done?.IsSuccess == true).ToList();

@@ -45,10 +45,10 @@ internal static class FlowHostHelp
         text.AppendLine("Parameters:");
         foreach (var p in graph.Parameters)
         {
-            var state = p.Required ? "required" : p.Default is null ? "optional" : "default " + p.Default;
-            var kind = p.IsFile ? $"FILE (its content is stored: {p.Type}{(p.Encoding is null ? "" : ", " + p.Encoding)})"
-                : p.Separator is not null ? $"{p.Type} (items separated by '{p.Separator}', or a JSON array)"
-                : p.Type;
+            var isSwitch = UserType(p.Type) is "bool" or "bool?";
+            var state = p.Required ? "required" : p.Default is null ? (isSwitch ? "default false" : "optional") : "default " + p.Default;
+            var kind = p.IsFile ? $"FILE (its content is stored: {UserType(p.Type)}{(p.Encoding is null ? "" : ", " + p.Encoding)})"
+                : TypeText(p);
             text.Append("  --").Append(p.Option).Append(' ').Append(kind).Append("  (").Append(state).Append("; env ").Append(p.EnvironmentVariable).Append(')');
             if (!string.IsNullOrWhiteSpace(p.Help))
             {
@@ -57,5 +57,54 @@ internal static class FlowHostHelp
             text.AppendLine();
         }
         return text.ToString();
+    }
+
+    /// <summary>
+    /// A parameter's type as a user types its value: <c>int list, items separated by ','</c> for a
+    /// <c>List&lt;int&gt;</c>, <c>switch</c> for a bool, names without their namespaces.
+    /// </summary>
+    public static string TypeText(GraphParameter p)
+    {
+        var type = UserType(p.Type);
+        var bare = type.TrimEnd('?');
+        if (p.Separator is not null)
+        {
+            return $"{ElementType(bare)} list (items separated by '{p.Separator}', or a JSON array)";
+        }
+        if (p.Values is { Count: > 0 } values)
+        {
+            return $"{bare} ({string.Join('|', values)})";
+        }
+        if (IsList(bare))
+        {
+            return $"{ElementType(bare)} list (a JSON array)";
+        }
+        return bare switch
+        {
+            "bool" => $"switch (--{p.Option} alone is true; or --{p.Option} true|false)",
+            "DateTime" or "DateTimeOffset" => $"{bare} (ISO 8601, such as 2026-01-31T12:00:00Z)",
+            "DateOnly" => "DateOnly (such as 2026-01-31)",
+            "TimeSpan" => "TimeSpan (such as 00:30:00)",
+            "string" or "char" or "int" or "long" or "short" or "byte" or "sbyte" or "uint" or "ulong" or "ushort" or "float" or "double" or "decimal" or "Guid" => bare,
+            _ => $"{bare} (as JSON)",
+        };
+    }
+
+    private static bool IsList(string type) =>
+        type.EndsWith("[]", StringComparison.Ordinal)
+        || System.Text.RegularExpressions.Regex.IsMatch(type, @"^(List|IList|IReadOnlyList|IEnumerable|ICollection|IReadOnlyCollection|HashSet|ISet|IReadOnlySet|ImmutableArray|ImmutableList)<[^,<>]+>$");
+
+    /// <summary>A C# display type without namespaces: <c>System.Collections.Generic.List&lt;int&gt;</c> is <c>List&lt;int&gt;</c>.</summary>
+    internal static string UserType(string type) =>
+        System.Text.RegularExpressions.Regex.Replace(type.Replace("global::", "", StringComparison.Ordinal), @"\b(?:[A-Za-z_]\w*\.)+(?=[A-Za-z_])", "");
+
+    private static string ElementType(string collection)
+    {
+        if (collection.EndsWith("[]", StringComparison.Ordinal))
+        {
+            return collection[..^2];
+        }
+        var open = collection.IndexOf('<');
+        return open > 0 && collection.EndsWith('>') ? collection[(open + 1)..^1] : collection;
     }
 }

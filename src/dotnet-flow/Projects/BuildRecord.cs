@@ -16,7 +16,8 @@ internal sealed record BuildRecord(
     string Snapshot,
     IReadOnlyList<JsonElement> Flows,
     IReadOnlyList<BuildRecord.Input> Inputs,
-    IReadOnlyList<BuildRecord.Folder> Directories)
+    IReadOnlyList<BuildRecord.Folder> Directories,
+    IReadOnlyList<string>? Absent = null)
 {
 
     public static string PathFor(IFileSystem fs, string projectPath) =>
@@ -43,7 +44,8 @@ internal sealed record BuildRecord(
                 Text(root, "snapshot"),
                 [.. Array(root, "flows").Select(f => f.Clone())],
                 [.. Array(root, "inputs").Select(i => new Input(Text(i, "path"), i.GetProperty("modified").GetInt64(), i.GetProperty("size").GetInt64()))],
-                [.. Array(root, "directories").Select(d => new Folder(Text(d, "path"), [.. Array(d, "entries").Select(e => e.GetString() ?? string.Empty)]))]);
+                [.. Array(root, "directories").Select(d => new Folder(Text(d, "path"), [.. Array(d, "entries").Select(e => e.GetString() ?? string.Empty)]))],
+                root.TryGetProperty("absent", out var absent) ? [.. absent.EnumerateArray().Select(a => a.GetString() ?? string.Empty)] : []);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
@@ -76,6 +78,14 @@ internal sealed record BuildRecord(
             if (!info.Exists || info.LastWriteTimeUtc.Ticks != input.Modified || info.Length != input.Size)
             {
                 return input.Path;
+            }
+        }
+        // A Directory.Build.props, global.json, nuget.config ... created since the build, in the project's folder or above.
+        foreach (var path in Absent ?? [])
+        {
+            if (path.Length > 0 && fs.File.Exists(path))
+            {
+                return path;
             }
         }
         foreach (var folder in Directories)

@@ -57,6 +57,22 @@ public sealed class BuildRecordTests
     [Fact]
     public void FirstChange_NothingChanged_IsNull() => FirstChange().ShouldBeNull();
 
+    [Theory]
+    [InlineData("/src/Hello/Directory.Build.props")]
+    [InlineData("/src/Directory.Packages.props")]
+    [InlineData("/global.json")]
+    [InlineData("/src/nuget.config")]
+    public void FirstChange_AFileMSBuildOrNuGetLooksForAbove_Created_NamesIt(string path)
+    {
+        _fs.AddFile(path, new MockFileData("<Project />"));
+
+        FirstChange().ShouldBe(path);
+    }
+
+    [Fact]
+    public void FirstChange_ARecordWithoutAbsentFiles_StillReads() =>
+        (Record with { Absent = null }).FirstChange(_fs, "Debug").ShouldBeNull();
+
     [Fact]
     public void FirstChange_ConfigurationDiffersOnlyInCase_IsNull() => FirstChange("debug").ShouldBeNull();
 

@@ -96,6 +96,18 @@ internal sealed class FlowProject
                 json.WriteEndObject();
             }
             json.WriteEndArray();
+            json.WriteStartArray("absent");
+            for (var dir = fs.Path.GetDirectoryName(ProjectPath); dir is not null; dir = fs.Path.GetDirectoryName(dir))
+            {
+                foreach (var name in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props", "global.json", "nuget.config" })
+                {
+                    if (!fs.File.Exists(fs.Path.Combine(dir, name)))
+                    {
+                        json.WriteStringValue(fs.Path.Combine(dir, name));
+                    }
+                }
+            }
+            json.WriteEndArray();
             json.WriteStartArray("directories");
             foreach (var dir in SourceDirectories())
             {
