@@ -22,6 +22,8 @@ for project in src/Flow.Sdk/Flow.Sdk.csproj src/dotnet-flow/dotnet-flow.csproj t
     "-p:Version=$version" "-p:PackageOutputPath=$work/feed/" "-p:ArtifactsPath=$work/artifacts" >/dev/null
 done
 # The product under test restores into a throwaway package cache, so no earlier copy of a package is used.
+# The browser timing (ui) uses the Node.js and playwright-core of the Microsoft.Playwright package the tests restored.
+user_packages=$(dotnet nuget locals global-packages -l | sed 's/^global-packages: //')
 export NUGET_PACKAGES="$work/nuget"
 # Outside the repository: its nuget.config maps sources, which --add-source cannot be combined with.
 (cd "$work" && dotnet tool install dotnet-flow --tool-path "$work/tools" --add-source "$work/feed" --version "$version" >/dev/null)
@@ -296,7 +298,7 @@ until curl -sf -o /dev/null "http://127.0.0.1:$port/"; do sleep 0.01; done
 REPS=5 measure "ui: run page data, 10,000 tasks" curl -sf -o /dev/null "http://127.0.0.1:$port/api/runs/WideFlow/$(cat "$idfile")"
 # The same page in Chromium until its graph and timeline are drawn (the Node.js and playwright-core the browser
 # tests restore with Microsoft.Playwright; Debian's chromium).
-pw="$(dotnet nuget locals global-packages -l | sed 's/^global-packages: //')microsoft.playwright/1.64.1/.playwright"
+pw="${user_packages%/}/microsoft.playwright/1.64.1/.playwright"
 chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
 if [ -x "$pw/node/linux-x64/node" ] && [ -x "$chromium" ]; then
   read -r med min max count < <("$pw/node/linux-x64/node" "$repo/bench/ui-page.js" "$pw/package" "$chromium" "http://127.0.0.1:$port/WideFlow/$(cat "$idfile")" 5)

@@ -16,7 +16,7 @@ namespace Flow.Sdk.Hosting;
 public static class FlowHost
 {
     private static readonly string[] s_runOptionsWithValue = ["flow", "datastore", "max-workers", "max-num-splits", "max-log-size", "tag", "run-id-file", "with"];
-    private static readonly string[] s_runFlags = ["verbose", "help", "h"];
+    private static readonly string[] s_runFlags = ["verbose", "help", "h", "quiet", "verbose-tasks"];
 
     /// <summary>Runs the command given in <paramref name="args"/> against the flows of this project.</summary>
     /// <param name="args">The command line.</param>
@@ -121,7 +121,7 @@ public static class FlowHost
             return ExitCodes.Success;
         }
         var limits = Limits(options);
-        var settings = Settings(DatastoreRoot(fs, options), limits, RunIdFile(options.Value("run-id-file")));
+        var settings = Settings(DatastoreRoot(fs, options), limits, RunIdFile(options.Value("run-id-file")), options);
         var values = ParameterBinder.Resolve(flow, options.Others);
         return await RunSession.ExecuteAsync(fs, flow, settings, watch, store =>
         {
@@ -166,7 +166,7 @@ public static class FlowHost
             var name = arg[2..].Split('=')[0];
             if (!known.Contains(name) && !s_runFlags.Contains(name) && name != "plan")
             {
-                throw new FlowException($"resume does not take --{InputChecks.Shorten(name)}: it reuses the origin run's parameters (options: [STEP] --origin-run-id ID --plan --tag --run-id-file --max-workers --max-num-splits --max-log-size).");
+                throw new FlowException($"resume does not take --{InputChecks.Shorten(name)}: it reuses the origin run's parameters (options: [STEP] --origin-run-id ID --plan --tag --run-id-file --max-workers --max-num-splits --max-log-size --quiet --verbose-tasks).");
             }
         }
         var options = CommandLine.Parse(args, known, [.. s_runFlags, "plan"]);
@@ -239,7 +239,7 @@ public static class FlowHost
         {
             Console.WriteLine($"  ... and {why.Count - 20} more (see resume --plan)");
         }
-        return await RunSession.ExecuteAsync(fs, flow, Settings(root, limits, runIdFile), watch, _ =>
+        return await RunSession.ExecuteAsync(fs, flow, Settings(root, limits, runIdFile, options), watch, _ =>
         {
             // The origin's parameter blobs are referenced again: touched first (gc protocol), and one set aside by
             // verify --repair or collected cannot be resumed from.
@@ -266,13 +266,15 @@ public static class FlowHost
 
         """;
 
-    private static RunSettings Settings(string datastoreRoot, (int MaxWorkers, int MaxNumSplits, int MaxLogMegabytes, IReadOnlyList<string> Tags, int? DefaultRetry) limits, string? runIdFile) => new(
+    private static RunSettings Settings(string datastoreRoot, (int MaxWorkers, int MaxNumSplits, int MaxLogMegabytes, IReadOnlyList<string> Tags, int? DefaultRetry) limits, string? runIdFile, CommandLine options) => new(
         datastoreRoot,
         Path.Combine(AppContext.BaseDirectory, SnapshotManifest.FolderName),
         new RunOptions(limits.MaxWorkers, limits.MaxNumSplits, limits.MaxLogMegabytes),
         limits.Tags,
         limits.DefaultRetry,
-        runIdFile);
+        runIdFile,
+        options.Has("quiet"),
+        options.Has("verbose-tasks"));
 
     /// <summary>The datastore <c>--datastore</c> names (checked to be a path at all), else the one found from here.</summary>
     private static string DatastoreRoot(IFileSystem fs, CommandLine options)

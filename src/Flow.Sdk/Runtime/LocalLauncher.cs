@@ -186,6 +186,7 @@ internal sealed class LocalLauncher : ITaskLauncher
         using (var log = new AttemptLog(_fs, launch.AttemptDir, _maxLogBytes))
         {
             var output = new ConsoleTaskOutput(launch.Prefix, log);
+            RunConsole.Started(request.Step);
             output.System(request.Attempt == 0 ? "Task is starting." : $"Task is starting (attempt {request.Attempt}).");
             // The task stops itself at its [Timeout]; this is the backstop for one that cannot (its process hangs).
             using var overrun = launch.TimeoutSeconds > 0
@@ -341,9 +342,9 @@ internal sealed class LocalLauncher : ITaskLauncher
         public void Line(bool isError, string text)
         {
             log.Write(isError, text);
-            (isError ? Console.Error : Console.Out).WriteLine($"{prefix} {text}");
+            RunConsole.TaskOutput(prefix, isError, text);
         }
 
-        public void System(string text) => Console.Out.WriteLine($"{prefix} {text}");
+        public void System(string text) => RunConsole.TaskEvent(prefix, text);
     }
 }

@@ -71,7 +71,8 @@ internal sealed class ResumeCloner(FlowDatastore store, FlowGraph graph, string 
         });
         _cloneIds[source.TaskId] = taskId;
         Cloned++;
-        Console.Out.WriteLine($"[{runId}/{task.Step}/{taskId}] Cloned from {from}.");
+        RunConsole.TaskEvent($"[{runId}/{task.Step}/{taskId}]", $"Cloned from {from}.");
+        RunConsole.Cloned(task.Step);
         return taskId;
     }
 

@@ -13,7 +13,9 @@ namespace Flow.Sdk.Runtime;
 /// <param name="Tags">The run's user tags.</param>
 /// <param name="DefaultRetry">The retries <c>--with retry</c> gives every step without <c>[Retry]</c>.</param>
 /// <param name="RunIdFile">Where to write the run id once the run exists.</param>
-internal sealed record RunSettings(string DatastoreRoot, string SnapshotDir, RunOptions Options, IReadOnlyList<string> Tags, int? DefaultRetry, string? RunIdFile);
+/// <param name="Quiet"><c>--quiet</c>: the summary and failures only.</param>
+/// <param name="VerboseTasks"><c>--verbose-tasks</c>: every task's start and end line, on a terminal too.</param>
+internal sealed record RunSettings(string DatastoreRoot, string SnapshotDir, RunOptions Options, IReadOnlyList<string> Tags, int? DefaultRetry, string? RunIdFile, bool Quiet = false, bool VerboseTasks = false);
 
 /// <summary>What a run starts from: its parameters (stored), included files, and for a resume the plan.</summary>
 /// <param name="Parameters">The parameters, as blob references.</param>
@@ -30,6 +32,7 @@ internal static class RunSession
 {
     public static async Task<int> ExecuteAsync(IFileSystem fs, FlowDefinition flow, RunSettings settings, Stopwatch watch, Func<FlowDatastore, RunInputs> inputs)
     {
+        RunConsole.Configure(settings.Quiet, settings.VerboseTasks);
         var store = FlowDatastore.Open(fs, settings.DatastoreRoot, create: true);
         StartupTrace.Mark("opened");
         // The lease first: everything this run stores or reuses from now on is safe from a concurrent gc.
@@ -99,7 +102,7 @@ internal static class RunSession
             {
                 fs.File.WriteAllText(runIdFile, runId);
             }
-            Console.WriteLine($"Run {runId} of {flow.Name} started (code snapshot {hash[..12]}).");
+            RunConsole.Info($"Run {runId} of {flow.Name} started (code snapshot {hash[..12]}).");
             StartupTrace.Mark("started");
 
             string? failure;
@@ -107,6 +110,7 @@ internal static class RunSession
             {
                 failure = await scheduler.RunAsync(signals.Interrupted);
             }
+            RunConsole.Finish();
             StartupTrace.Mark("tasks done");
             store.WriteRunEnd(flow.Name, runId, new RunEndRecord(failure is null ? RunStates.Succeeded : RunStates.Failed, DateTimeOffset.UtcNow, failure));
             StartupTrace.Mark("ended");
@@ -125,6 +129,7 @@ internal static class RunSession
         }
         catch (Exception e) when (store.ReadRunEnd(flow.Name, runId) is null)
         {
+            RunConsole.Finish();
             // Whatever stopped the orchestrator, the run is recorded as failed, never left looking alive.
             store.WriteRunEnd(flow.Name, runId, new RunEndRecord(RunStates.Failed, DateTimeOffset.UtcNow, e.Message));
             throw;

@@ -42,7 +42,7 @@ internal sealed class Scheduler(
     /// </summary>
     public async Task<string?> RunAsync(Task<string> interrupted)
     {
-        _queue.Add(new PendingTask("Start", [], null));
+        Enqueue(new PendingTask("Start", [], null));
         string? failure = null;
         while (true)
         {
@@ -72,7 +72,8 @@ internal sealed class Scheduler(
             if (done is { IsSuccess: true })
             {
                 // The task's own record is the truth, whatever its process did after writing it.
-                Console.Out.WriteLine($"{result.Launch.Prefix} Task finished successfully.");
+                RunConsole.TaskEvent(result.Launch.Prefix, "Task finished successfully.");
+                RunConsole.Succeeded(task.Step);
                 launcher.Observe(task.Step, result.Seconds, result.CpuShare);
                 failure ??= Advance(task, result.Launch.Request.TaskId, result.Launch.Request.Attempt);
                 continue;
@@ -97,7 +98,7 @@ internal sealed class Scheduler(
         foreach (var result in await Task.WhenAll(_running.Keys))
         {
             AttemptRecords.Fail(store, result.Launch.AttemptDir, "Interrupted", reason);
-            Console.Out.WriteLine($"{result.Launch.Prefix} Task stopped: {reason}.");
+            RunConsole.Important($"{result.Launch.Prefix} Task stopped: {reason}.");
         }
         _running.Clear();
     }
@@ -193,13 +194,13 @@ internal sealed class Scheduler(
                 }
                 for (var i = 0; i < count; i++)
                 {
-                    _queue.Add(new PendingTask(step.Next[0], [path], i));
+                    Enqueue(new PendingTask(step.Next[0], [path], i));
                 }
                 return null;
             case "split":
                 for (var i = 0; i < step.Next.Count; i++)
                 {
-                    _queue.Add(new PendingTask(step.Next[i], [path], i));
+                    Enqueue(new PendingTask(step.Next[i], [path], i));
                 }
                 return null;
         }
@@ -208,7 +209,7 @@ internal sealed class Scheduler(
         {
             if (graph.FindStep(next) is not { IsJoin: true })
             {
-                _queue.Add(new PendingTask(next, [path], null));
+                Enqueue(new PendingTask(next, [path], null));
                 continue;
             }
             if (done.Position.Count == 0)
@@ -230,7 +231,7 @@ internal sealed class Scheduler(
             if (slots.Filled == slots.Paths.Length)
             {
                 _joins.Remove(key);
-                _queue.Add(new PendingTask(next, [.. slots.Paths.Select(p => p!)], null));
+                Enqueue(new PendingTask(next, [.. slots.Paths.Select(p => p!)], null));
             }
         }
         return null;
@@ -254,28 +255,41 @@ internal sealed class Scheduler(
             done = AttemptRecords.Fail(store, launch.AttemptDir, type, reason);
         }
         var error = done.Error;
-        Console.Out.WriteLine(error?.Type == TaskRunner.TimeoutError
+        RunConsole.Important(error?.Type == TaskRunner.TimeoutError
             ? $"{launch.Prefix} Task timed out after {launch.TimeoutSeconds} s."
-            : $"{launch.Prefix} Task failed.");
+            : RunConsole.Mode == ConsoleMode.Quiet && error is not null
+                ? $"{launch.Prefix} Task failed: {error.Type}: {error.Message}"
+                : $"{launch.Prefix} Task failed.");
         if (_stopping)
         {
+            RunConsole.Failed(task.Step);
             return null;
         }
         var step = graph.FindStep(task.Step);
         if (step is not null && task.Attempt < retries.LastAttempt(step) && error?.Type != TaskRunner.LimitError)
         {
-            Console.Out.WriteLine($"{launch.Prefix} Retrying: attempt {task.Attempt + 1} (the step allows attempts 0 to {retries.LastAttempt(step)}).");
-            _queue.Add(task with { TaskId = taskId, Attempt = task.Attempt + 1, CloneChecked = true });
+            RunConsole.Important($"{launch.Prefix} Retrying: attempt {task.Attempt + 1} (the step allows attempts 0 to {retries.LastAttempt(step)}).");
+            RunConsole.Retried(task.Step);
+            Enqueue(task with { TaskId = taskId, Attempt = task.Attempt + 1, CloneChecked = true });
             return null;
         }
         if (step?.Catch is not null && processDied && task.Caught is null && task.Attempt + 1 < RetryPolicy.MaxAttempts)
         {
             // The process is gone, so nothing could catch in it: one more attempt records the failure as caught.
-            _queue.Add(task with { TaskId = taskId, Attempt = task.Attempt + 1, Caught = error, CloneChecked = true });
+            RunConsole.Retried(task.Step);
+            Enqueue(task with { TaskId = taskId, Attempt = task.Attempt + 1, Caught = error, CloneChecked = true });
             return null;
         }
+        RunConsole.Failed(task.Step);
         FailedError = error;
         return $"step {task.Step} (task {taskId}{(task.Attempt > 0 ? $", attempt {task.Attempt}" : "")}) failed: {error?.Type}: {error?.Message}";
+    }
+
+    /// <summary>Queues a task (the console's summary counts it).</summary>
+    private void Enqueue(PendingTask task)
+    {
+        _queue.Add(task);
+        RunConsole.Queued(task.Step);
     }
 
     /// <summary>The inputs of a join collected so far, in split or index order.</summary>
