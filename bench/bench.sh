@@ -123,7 +123,19 @@ measure "run, unchanged template flow" "$flow" run
 measure "show" "$flow" show
 measure "dump latest/Hello" "$flow" dump latest/Hello
 measure "dump latest/End --json" "$flow" dump latest/End --json
+measure "logs latest/Hello" "$flow" logs latest/Hello
 measure "run after a one-line edit" edit_and_run
+# As users type them: the dotnet CLI finds the tool through the project's tool manifest (.config/dotnet-tools.json).
+measure "as typed: dotnet flow run, unchanged" dotnet flow run
+measure "as typed: dotnet flow show" dotnet flow show
+measure "as typed: dotnet flow dump latest/Hello" dotnet flow dump latest/Hello
+measure "as typed: dotnet flow logs latest/Hello" dotnet flow logs latest/Hello
+# What the CLI costs on each call when a user has not opted out of telemetry (this script opts out above).
+DOTNET_CLI_TELEMETRY_OPTOUT=0 measure "as typed, telemetry on: show" dotnet flow show
+# Without the manifest the CLI evaluates the project (its resolver of old project tools) before finding the global tool.
+mv .config .config-off
+measure "as typed, no tool manifest: show" env PATH="$work/tools:$PATH" dotnet flow show
+mv .config-off .config
 fi
 
 # The scheduler: a foreach of 100 and of 1,000 trivial tasks, end to end (tool start, run, start and join).

@@ -28,6 +28,8 @@ esac
 
 sample=$(mktemp -d)/Hello
 echo "==> Creating and running a sample flow in $sample"
+# The new project pins the tool at its Flow.Sdk's version (.config/dotnet-tools.json) and its restore brings that
+# tool into the package cache, so 'dotnet flow' in it runs the matching tool at once (docs/snapshot.md).
 dotnet new flow -n Hello -o "$sample"
 cd "$sample"
 dotnet flow run

@@ -128,6 +128,23 @@ public sealed partial class TemplateLoopTests(PackedProduct product)
     }
 
     [Fact]
+    public void ANewProject_RunsWithDotnetFlowAsTyped_ThroughItsToolManifest_AtItsSdksVersion()
+    {
+        var dir = product.NewProject("Hello");
+
+        var manifest = File.ReadAllText(Path.Combine(dir, ".config", "dotnet-tools.json"));
+        manifest.ShouldContain($"\"version\": \"{product.Version}\"");
+        File.ReadAllText(Path.Combine(dir, "Hello.csproj")).ShouldContain($"<PackageReference Include=\"Flow.Sdk\" Version=\"{product.Version}\" />");
+        var version = product.Dotnet(dir, "flow", "--version");
+        var run = product.Dotnet(dir, "flow", "run");
+
+        version.ExitCode.ShouldBe(0, version.ToString());
+        version.Stdout.Trim().ShouldEndWith(product.Version, Case.Sensitive, "the manifest's tool runs, with nothing typed before it");
+        run.ExitCode.ShouldBe(0, run.ToString());
+        run.Stdout.ShouldContain("Hello, world!");
+    }
+
+    [Fact]
     public void FlowProject_IsItsOwnCommandLine_WithDotnetRun()
     {
         var dir = product.NewProject("Hello");
