@@ -55,6 +55,12 @@ public sealed class TaskInfo
         }
     }
 
+    /// <summary>Gets when the task's first attempt started, or null when none recorded it (a clone, say).</summary>
+    public DateTimeOffset? StartedAt => _store.ReadAttemptStart(AttemptDir(0))?.StartedAt;
+
+    /// <summary>Gets when the latest attempt was finalized, or null while it has not been.</summary>
+    public DateTimeOffset? FinishedAt => Latest.Done?.FinishedAt;
+
     /// <summary>Gets the latest attempt's state as a value: <see cref="Status"/>, typed.</summary>
     public TaskState State => Status switch
     {

@@ -312,36 +312,48 @@ internal sealed class UiApi(FlowStore store)
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        w.WriteStartArray("tasks");
-        foreach (var step in steps)
+        // Every task's row, read in parallel (a run of 10,000 tasks is 30,000 small reads), written in order.
+        var tasks = steps.SelectMany(step => step.Tasks).ToArray();
+        var rows = new TaskRow[tasks.Length];
+        try
         {
-            foreach (var task in step.Tasks)
+            Parallel.For(0, tasks.Length, i =>
             {
-                var attempts = task.Attempts;
-                var last = attempts.Count > 0 ? attempts[^1] : null;
-                w.WriteStartObject();
-                w.WriteString("step", step.Name);
-                w.WriteString("id", task.Id);
-                w.WriteString("status", task.Status);
-                w.WriteNumber("attempt", task.Attempt);
-                if (attempts.Count > 0 && attempts[0].StartedAt is { } started)
-                {
-                    w.WriteString("startedAt", started);
-                }
-                if (last?.FinishedAt is { } ended)
-                {
-                    w.WriteString("finishedAt", ended);
-                }
-                if (task.ClonedFrom is { } origin)
-                {
-                    w.WriteString("clonedFrom", origin);
-                }
-                w.WriteEndObject();
+                var task = tasks[i];
+                rows[i] = new TaskRow(task.Step.Name, task.Id, task.Status, task.Attempt, task.StartedAt, task.FinishedAt, task.ClonedFrom);
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions[0] is FlowException first)
+        {
+            throw first;
+        }
+        w.WriteStartArray("tasks");
+        foreach (var row in rows)
+        {
+            w.WriteStartObject();
+            w.WriteString("step", row.Step);
+            w.WriteString("id", row.Id);
+            w.WriteString("status", row.Status);
+            w.WriteNumber("attempt", row.Attempt);
+            if (row.StartedAt is { } started)
+            {
+                w.WriteString("startedAt", started);
             }
+            if (row.FinishedAt is { } ended)
+            {
+                w.WriteString("finishedAt", ended);
+            }
+            if (row.ClonedFrom is { } origin)
+            {
+                w.WriteString("clonedFrom", origin);
+            }
+            w.WriteEndObject();
         }
         w.WriteEndArray();
         w.WriteEndObject();
     }
+
+    private sealed record TaskRow(string Step, string Id, string Status, int Attempt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? ClonedFrom);
 
     private static void TaskDetail(Utf8JsonWriter w, TaskInfo task)
     {
