@@ -220,6 +220,27 @@ public sealed partial class ResumeAndLogsTests(PackedProduct product)
         Tags(changed).ShouldNotContain("kept-tag");
     }
 
+    [Fact]
+    public void ResumeOfASucceededRun_AfterAnEdit_RunsFromTheStepWhoseCodeChanged_AndClonesTheRest()
+    {
+        var dir = product.NewProject("Edited");
+        var origin = RunId(PackedProduct.Must(product.Flow(dir, "run")));
+        var unchanged = product.Flow(dir, "resume", "--plan");
+        unchanged.Stdout.ShouldContain("nothing runs again", Case.Sensitive, unchanged.ToString());
+
+        var flowFile = Path.Combine(dir, "HelloFlow.cs");
+        File.WriteAllText(flowFile, File.ReadAllText(flowFile).Replace("Message = $\"Hello, {Name}!\";", "Message = $\"Howdy, {Name}!\";"));
+        var plan = product.Flow(dir, "resume", "--plan");
+        var resumed = PackedProduct.Must(product.Flow(dir, "resume"));
+
+        plan.Stdout.ShouldMatch(@"clone\s+Start/1\s+succeeded");
+        plan.Stdout.ShouldMatch(@"re-run\s+Hello/2\s+its code changed");
+        plan.Stdout.ShouldMatch(@"re-run\s+End/3\s+its input Hello/2 runs again");
+        var id = RunId(resumed);
+        resumed.Stdout.ShouldContain($"[{id}/Start/1] Cloned from {origin}/Start/1.");
+        resumed.Stdout.ShouldContain("Howdy, world!");
+    }
+
     private string Run(string dir, string? failAt, int expectExit, params string[] args)
     {
         var environment = new Dictionary<string, string?>(product.Environment) { ["FAIL_AT"] = failAt };

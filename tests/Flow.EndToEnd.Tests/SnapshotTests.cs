@@ -120,5 +120,22 @@ public sealed partial class SnapshotTests(PackedProduct product)
         var task = FlowClient.GetRun(run.Pathspec)["Hello"]["90"];
         task.Successful.ShouldBeTrue();
         task.Data<string>("Message").ShouldBe("Hello, world!");
+        task.Stdout.ShouldBeEmpty("without --logs the launcher keeps the output");
+
+        // --logs: the task stores its own output, as a cluster job must (nothing else captures it there).
+        var logged = product.Dotnet(dir, "exec", assembly, "step", "--datastore", store, "--flow", "HelloFlow",
+            "--run-id", run.Id, "--step", "Hello", "--task-id", "91", "--input-paths", $"{run.Id}/Start/1", "--logs");
+        logged.ExitCode.ShouldBe(0, logged.ToString());
+        logged.Stdout.ShouldContain("Hello, world!");
+        var logs = product.Flow(dir, "logs", $"{run.Id}/Hello/91");
+        logs.ExitCode.ShouldBe(0, logs.ToString());
+        logs.Stdout.ShouldContain("Hello, world!");
+
+        // [Catch] is expressed by --catch-failure (last attempt) and --caught (record a dead attempt's failure); a
+        // step without [Catch] refuses both.
+        var refused = product.Dotnet(dir, "exec", assembly, "step", "--datastore", store, "--flow", "HelloFlow",
+            "--run-id", run.Id, "--step", "Hello", "--task-id", "92", "--input-paths", $"{run.Id}/Start/1", "--catch-failure");
+        refused.ExitCode.ShouldBe(2, refused.ToString());
+        refused.Stderr.ShouldContain("step Hello of HelloFlow has none");
     }
 }

@@ -76,7 +76,7 @@ public sealed class CreateFlowSnapshot : Microsoft.Build.Utilities.Task
         var outputDir = Path.GetFullPath(OutputDirectory);
         var snapshotDir = Path.Combine(outputDir, "flow-snapshot");
         var buildRecordDir = Path.Combine(projectDir, "obj", "flow");
-        var flows = ReadFlowGraphs(AssemblyPath);
+        var flows = WithFingerprints(ReadFlowGraphs(AssemblyPath), AssemblyPath);
         if (flows.Count == 0)
         {
             // A project that no longer defines a flow must not leave a stale snapshot for the tool to run.
@@ -361,6 +361,32 @@ public sealed class CreateFlowSnapshot : Microsoft.Build.Utilities.Task
     }
 
     /// <summary>The graph JSON of every flow, from the generator's <c>[assembly: AssemblyMetadata("Flow.Graph", ...)]</c>.</summary>
+    /// <summary>Each flow's graph with every step's code fingerprint added as <c>"code"</c> (resume after an edit).</summary>
+    internal static List<string> WithFingerprints(List<string> flows, string assemblyPath)
+    {
+        var result = new List<string>();
+        foreach (var flow in flows)
+        {
+            var graph = System.Text.Json.Nodes.JsonNode.Parse(flow)!.AsObject();
+            var steps = graph["steps"]!.AsArray().Select(s => s!.AsObject()).ToList();
+            var fingerprints = StepFingerprints.Read(assemblyPath, (string)graph["name"]!, steps.Select(s => (string)s["name"]!));
+            if (fingerprints.Count == 0)
+            {
+                result.Add(flow);
+                continue;
+            }
+            foreach (var step in steps)
+            {
+                if (fingerprints.TryGetValue((string)step["name"]!, out var code))
+                {
+                    step["code"] = code;
+                }
+            }
+            result.Add(graph.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+        }
+        return result;
+    }
+
     internal static List<string> ReadFlowGraphs(string assemblyPath)
     {
         using var stream = File.OpenRead(assemblyPath);

@@ -56,7 +56,8 @@ public sealed record FlowGraph(
                         : null,
                     s.TryGetProperty("card", out var card) && card.ValueKind == JsonValueKind.Object
                         ? new GraphCard(Text(card, "title"), !card.TryGetProperty("artifacts", out var listed) || listed.ValueKind != JsonValueKind.False)
-                        : null))],
+                        : null,
+                    Text(s, "code")))],
                 [.. Items(json, "parameters").Select(p => new GraphParameter(
                     Text(p, "name") ?? throw new JsonException("a parameter needs a name"),
                     Text(p, "option") ?? throw new JsonException("a parameter needs an option"),
@@ -162,6 +163,7 @@ public sealed record FlowGraph(
 /// <param name="TimeoutSeconds">With <c>[Timeout]</c>: the seconds a task may run; 0 without.</param>
 /// <param name="Environment">With <c>[Environment]</c>: the variables its tasks get (each in its own process).</param>
 /// <param name="Card">With <c>[Card]</c>: the card each of its tasks renders; null without.</param>
+/// <param name="Code">The fingerprint of the step's code and what it calls (the snapshot's graph only; docs/resume.md).</param>
 public sealed record GraphStep(
     string Name,
     string Kind,
@@ -176,7 +178,8 @@ public sealed record GraphStep(
     string? Catch = null,
     [property: System.Text.Json.Serialization.JsonPropertyName("timeout")] int TimeoutSeconds = 0,
     IReadOnlyDictionary<string, string>? Environment = null,
-    GraphCard? Card = null);
+    GraphCard? Card = null,
+    string? Code = null);
 
 /// <summary>A step's <c>[Card]</c>.</summary>
 /// <param name="Title">The card's title, or null for the step's name.</param>

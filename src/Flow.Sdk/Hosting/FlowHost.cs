@@ -198,7 +198,8 @@ public static class FlowHost
         ResumePlan plan;
         try
         {
-            plan = ResumePlan.Build(store, flow.Graph, originId, fromStep);
+            var changed = ResumePlan.CodeChanges(store, flow.Name, origin, Path.Combine(AppContext.BaseDirectory, SnapshotManifest.FolderName));
+            plan = ResumePlan.Build(store, flow.Graph, originId, fromStep, changed);
         }
         catch (DirectoryNotFoundException)
         {
@@ -378,7 +379,7 @@ public static class FlowHost
 
     private static async Task<int> StepAsync(string[] args, IFileSystem fs, Dictionary<string, FlowDefinition> flows)
     {
-        var options = CommandLine.Parse(args, ["datastore", "flow", "run-id", "step", "task-id", "attempt", "input-paths", "split-index"], ["verbose", "help"]);
+        var options = CommandLine.Parse(args, ["datastore", "flow", "run-id", "step", "task-id", "attempt", "input-paths", "split-index"], ["verbose", "help", "logs", "catch-failure", "caught"]);
         string Required(string name) => options.Value(name) ?? throw new FlowException($"step needs --{name}.");
         var inputs = options.Value("input-paths") is { Length: > 0 } paths ? paths.Split(',') : [];
         var request = new TaskRequest(
@@ -389,7 +390,62 @@ public static class FlowHost
             Required("task-id"),
             options.Int("attempt", 0, min: 0),
             inputs,
-            options.Value("split-index") is null ? null : options.Int("split-index", 0, min: 0));
+            options.Value("split-index") is null ? null : options.Int("split-index", 0, min: 0),
+            CatchFailure: options.Has("catch-failure"));
+        if ((request.CatchFailure || options.Has("caught"))
+            && flows.GetValueOrDefault(request.Flow)?.Graph.FindStep(request.Step) is { Catch: null } uncaught)
+        {
+            throw new FlowException($"--catch-failure and --caught are for a step with [Catch]; step {uncaught.Name} of {request.Flow} has none.");
+        }
+        if (options.Has("caught"))
+        {
+            // The previous attempt failed where nothing could catch it (its process died): record that as caught.
+            request = request with { Caught = PreviousFailure(fs, request) };
+        }
+        if (options.Has("logs"))
+        {
+            return await WithOwnLogsAsync(fs, request, () => ExecuteStepAsync(fs, flows, request));
+        }
+        return await ExecuteStepAsync(fs, flows, request);
+    }
+
+    /// <summary>The failure of the attempt before <paramref name="request"/>'s, which <c>step --caught</c> records as caught.</summary>
+    private static ErrorRecord PreviousFailure(IFileSystem fs, TaskRequest request)
+    {
+        var store = FlowDatastore.Open(fs, request.Datastore, create: false);
+        var previous = request.Attempt == 0 ? null
+            : store.ReadAttemptDone(store.AttemptDir(request.Flow, request.RunId, request.Step, request.TaskId, request.Attempt - 1));
+        return previous is { IsSuccess: false, Error: { } error }
+            ? error
+            : throw new FlowException($"step --caught records attempt {request.Attempt - 1}'s failure as caught, but task {request.Flow}/{request.RunId}/{request.Step}/{request.TaskId} has no failed attempt {request.Attempt - 1}.");
+    }
+
+    /// <summary><c>step --logs</c>: the task's stdout and stderr go to its attempt's logs as well as to the process's own.</summary>
+    private static async Task<int> WithOwnLogsAsync(IFileSystem fs, TaskRequest request, Func<Task<int>> execute)
+    {
+        var store = FlowDatastore.Open(fs, request.Datastore, create: false);
+        var maxBytes = (store.ReadRun(request.Flow, request.RunId)?.Options?.MaxLogMegabytes ?? AttemptLog.DefaultMaxMegabytes) * 1024L * 1024L;
+        using var log = new AttemptLog(fs, store.AttemptDir(request.Flow, request.RunId, request.Step, request.TaskId, request.Attempt), maxBytes);
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        var outTee = new LogTee(stdout, line => log.Write(false, line));
+        var errTee = new LogTee(stderr, line => log.Write(true, line));
+        Console.SetOut(outTee);
+        Console.SetError(errTee);
+        try
+        {
+            return await execute();
+        }
+        finally
+        {
+            outTee.Complete();
+            errTee.Complete();
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
+        }
+    }
+
+    private static async Task<int> ExecuteStepAsync(IFileSystem fs, Dictionary<string, FlowDefinition> flows, TaskRequest request)
+    {
         var runner = new TaskRunner(fs, flows, ownsProcess: true);
         // A task run on its own (a cluster job) stops on SIGINT, SIGTERM (scancel) or SIGHUP, recorded as such.
         var registrations = new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP }.Select(signal => PosixSignalRegistration.Create(signal, context =>

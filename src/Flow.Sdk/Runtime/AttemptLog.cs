@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.IO.Abstractions;
+using System.Text;
 using Flow.Sdk.Datastore;
 
 namespace Flow.Sdk.Runtime;
@@ -60,6 +61,87 @@ internal sealed class AttemptLog : IDisposable
         {
             _stdout.Dispose();
             _stderr.Dispose();
+        }
+    }
+}
+
+/// <summary>
+/// A console writer that also stores each line it is given in an attempt's log: what <c>step --logs</c> puts in
+/// place of stdout and stderr, so a task run as a cluster job keeps its output in the datastore as it prints it.
+/// </summary>
+internal sealed class LogTee(TextWriter console, Action<string> store) : TextWriter
+{
+    private readonly StringBuilder _line = new();
+    private readonly Lock _gate = new();
+
+    public override Encoding Encoding => console.Encoding;
+
+    public override void Write(char value)
+    {
+        lock (_gate)
+        {
+            console.Write(value);
+            Append(value);
+        }
+    }
+
+    public override void Write(string? value)
+    {
+        if (value is null)
+        {
+            return;
+        }
+        lock (_gate)
+        {
+            console.Write(value);
+            foreach (var c in value)
+            {
+                Append(c);
+            }
+        }
+    }
+
+    public override void WriteLine(string? value)
+    {
+        lock (_gate)
+        {
+            Write(value);
+            Write('\n');
+        }
+    }
+
+    public override void Flush()
+    {
+        lock (_gate)
+        {
+            console.Flush();
+        }
+    }
+
+    /// <summary>Stores a last line that has no newline yet.</summary>
+    public void Complete()
+    {
+        lock (_gate)
+        {
+            if (_line.Length > 0)
+            {
+                store(_line.ToString());
+                _line.Clear();
+            }
+            console.Flush();
+        }
+    }
+
+    private void Append(char c)
+    {
+        if (c == '\n')
+        {
+            store(_line.ToString().TrimEnd('\r'));
+            _line.Clear();
+        }
+        else
+        {
+            _line.Append(c);
         }
     }
 }

@@ -46,7 +46,13 @@ internal sealed class ResumePlan
     public static string Key(string step, IEnumerable<(string Step, int Index)> frames, int iteration) =>
         string.Create(CultureInfo.InvariantCulture, $"{step}[{string.Join(",", frames.Select(f => $"{f.Step}:{f.Index}"))}]#{iteration}");
 
-    public static ResumePlan Build(FlowDatastore store, FlowGraph graph, string originRunId, string? fromStep)
+    /// <summary>Decides, for every task of the origin run, whether the resume clones it or runs it again.</summary>
+    /// <param name="store">The datastore.</param>
+    /// <param name="graph">The flow's current graph.</param>
+    /// <param name="originRunId">The run resumed.</param>
+    /// <param name="fromStep">The step the user asked to re-run from, or null.</param>
+    /// <param name="changed">Steps whose code changed since the origin ran, each with why (see <see cref="CodeChanges"/>).</param>
+    public static ResumePlan Build(FlowDatastore store, FlowGraph graph, string originRunId, string? fromStep, IReadOnlyDictionary<string, string>? changed = null)
     {
         var rerun = new HashSet<string>(StringComparer.Ordinal);
         if (fromStep is not null)
@@ -82,7 +88,7 @@ internal sealed class ResumePlan
         var clones = new Dictionary<string, OriginTask>(StringComparer.Ordinal);
         foreach (var task in tasks)
         {
-            task.Decide(graph, rerun, byPath);
+            task.Decide(graph, rerun, byPath, changed);
             if (task.Clone)
             {
                 clones[task.Key] = task;
@@ -90,6 +96,41 @@ internal sealed class ResumePlan
         }
         var firstRerun = fromStep ?? tasks.FirstOrDefault(t => !t.Clone)?.Step;
         return new ResumePlan(originRunId, fromStep, clones, tasks, firstRerun);
+    }
+
+    /// <summary>
+    /// The steps whose code changed since the origin ran: each step's fingerprint (its IL and what it reaches in the
+    /// project, recorded in the snapshot by Flow.Build) in the current snapshot against the origin's. A step without
+    /// a fingerprint on either side (a snapshot from before fingerprints) counts as unchanged.
+    /// </summary>
+    public static Dictionary<string, string> CodeChanges(FlowDatastore store, string flow, RunRecord origin, string currentSnapshotDir)
+    {
+        var changes = new Dictionary<string, string>(StringComparer.Ordinal);
+        var fs = store.FileSystem;
+        var currentPath = fs.Path.Combine(currentSnapshotDir, SnapshotManifest.FileName);
+        if (!fs.File.Exists(currentPath) || !BlobStore.IsKey(origin.Snapshot))
+        {
+            return changes;
+        }
+        FlowGraph? before;
+        FlowGraph? now;
+        try
+        {
+            before = SnapshotManifest.Parse(store.Blobs.Get(origin.Snapshot)).Graphs().FirstOrDefault(g => g.Name == flow);
+            now = SnapshotManifest.Parse(fs.File.ReadAllBytes(currentPath)).Graphs().FirstOrDefault(g => g.Name == flow);
+        }
+        catch (Exception e) when (e is BlobCorruptException or System.Text.Json.JsonException or FlowException or IOException)
+        {
+            return changes; // an unreadable snapshot: resume decides as before, by what failed
+        }
+        foreach (var step in now?.Steps ?? [])
+        {
+            if (step.Code is { } code && before?.FindStep(step.Name)?.Code is { } old && old != code)
+            {
+                changes[step.Name] = "its code changed (the step, or code it calls in the project)";
+            }
+        }
+        return changes;
     }
 
     /// <summary>The plan as text: one line per origin task, what happens to it and why.</summary>
@@ -124,7 +165,7 @@ internal sealed class OriginTask(string step, string taskId, AttemptStartRecord?
 
     public string Key => ResumePlan.Key(Step, (Done?.Position ?? []).Select(f => (f.Step, f.Index)), Done?.Iteration ?? 0);
 
-    public void Decide(FlowGraph graph, HashSet<string> rerun, Dictionary<string, OriginTask> byPath)
+    public void Decide(FlowGraph graph, HashSet<string> rerun, Dictionary<string, OriginTask> byPath, IReadOnlyDictionary<string, string>? changed = null)
     {
         var graphStep = graph.Steps.FirstOrDefault(s => s.Name == Step);
         (Clone, Reason) = (Done, graphStep) switch
@@ -134,9 +175,10 @@ internal sealed class OriginTask(string step, string taskId, AttemptStartRecord?
             (_, null) => (false, "its step is not in the flow any more"),
             _ when damaged => (false, "a blob it uses is damaged (dotnet flow verify --repair marked it)"),
             _ when rerun.Contains(Step) => (false, "re-run as asked"),
+            _ when changed?.TryGetValue(Step, out var why) == true => (false, why!),
             _ when !Allowed(graphStep!, Done) => (false, $"its step continues differently now (was Next({string.Join(", ", Done.Next)}))"),
-            _ when (start?.InputPaths ?? []).FirstOrDefault(p => !byPath.TryGetValue(p, out var input) || !input.Clone) is { } changed =>
-                (false, $"its input {changed[(changed.IndexOf('/') + 1)..]} runs again"),
+            _ when (start?.InputPaths ?? []).FirstOrDefault(p => !byPath.TryGetValue(p, out var input) || !input.Clone) is { } rerunInput =>
+                (false, $"its input {rerunInput[(rerunInput.IndexOf('/') + 1)..]} runs again"),
             _ => (true, "succeeded"),
         };
     }
