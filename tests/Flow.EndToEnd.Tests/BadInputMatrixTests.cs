@@ -49,6 +49,8 @@ public sealed class BadInputMatrixTests(PackedProduct product, ITestOutputHelper
                 Row($"run {option} {label}", option, "run", "--flow", "InputFlow", option, value);
             }
         }
+        Row("run --quiet with --verbose-tasks", "--quiet and --verbose-tasks", "run", "--flow", "InputFlow", "--quiet", "--verbose-tasks");
+        Row("resume --quiet with --verbose-tasks", "--quiet and --verbose-tasks", "resume", "--flow", "FailingFlow", "--quiet", "--verbose-tasks");
         Row("run --with empty", "--with", "run", "--flow", "InputFlow", "--with", "");
         Row("run --with huge", "--with", "run", "--flow", "InputFlow", "--with", "{huge}");
         Row("run --with retry:times overflowing", "--with", "run", "--flow", "InputFlow", "--with", "retry:times=" + Overflow);

@@ -8,11 +8,16 @@ namespace Flow.Sdk;
 /// </summary>
 public sealed class CardInfo
 {
-    internal CardInfo(TaskInfo task, int attempt, string html, DateTimeOffset updatedAt, bool isFinal)
+    private readonly FlowDatastore _store;
+    private readonly string _attemptDir;
+    private string? _html;
+
+    internal CardInfo(FlowDatastore store, string attemptDir, TaskInfo task, int attempt, DateTimeOffset updatedAt, bool isFinal)
     {
+        _store = store;
+        _attemptDir = attemptDir;
         Task = task;
         Attempt = attempt;
-        Html = html;
         UpdatedAt = updatedAt;
         IsFinal = isFinal;
     }
@@ -23,8 +28,8 @@ public sealed class CardInfo
     /// <summary>Gets the attempt that rendered the card.</summary>
     public int Attempt { get; }
 
-    /// <summary>Gets the card's HTML fragment (an <c>article</c> element): every value in it is escaped.</summary>
-    public string Html { get; }
+    /// <summary>Gets the card's HTML fragment (an <c>article</c> element): every value in it is escaped. Read on first use.</summary>
+    public string Html => _html ??= _store.ReadCard(_attemptDir) ?? string.Empty;
 
     /// <summary>Gets when the card was stored (its last refresh while the task runs).</summary>
     public DateTimeOffset UpdatedAt { get; }
@@ -37,7 +42,7 @@ public sealed class CardInfo
 
     /// <summary>The card of an attempt's folder, or null when it has none.</summary>
     internal static CardInfo? Read(FlowDatastore store, TaskInfo task, int attempt, string attemptDir) =>
-        store.ReadCard(attemptDir) is { } card
-            ? new CardInfo(task, attempt, card.Html, card.UpdatedAt, store.ReadAttemptDone(attemptDir) is not null)
+        store.CardStoredAt(attemptDir) is { } storedAt
+            ? new CardInfo(store, attemptDir, task, attempt, storedAt, store.ReadAttemptDone(attemptDir) is not null)
             : null;
 }

@@ -415,14 +415,19 @@ internal sealed partial class FlowDatastore
     public void WriteCard(string attemptDir, string html) =>
         AtomicFile.WriteBytes(FileSystem, TmpDir, CardPath(attemptDir), System.Text.Encoding.UTF8.GetBytes(html), overwrite: true);
 
-    /// <summary>The attempt's card and when it was stored, or null when the attempt has none.</summary>
-    public (string Html, DateTimeOffset UpdatedAt)? ReadCard(string attemptDir)
+    /// <summary>When the attempt's card was stored, or null when it has none (the card itself is not read).</summary>
+    public DateTimeOffset? CardStoredAt(string attemptDir)
     {
-        var path = CardPath(attemptDir);
+        var info = FileSystem.FileInfo.New(CardPath(attemptDir));
+        return info.Exists ? info.LastWriteTimeUtc : null;
+    }
+
+    /// <summary>The attempt's card, or null when it has none.</summary>
+    public string? ReadCard(string attemptDir)
+    {
         try
         {
-            var html = FileSystem.File.ReadAllText(path);
-            return (html, FileSystem.File.GetLastWriteTimeUtc(path));
+            return FileSystem.File.ReadAllText(CardPath(attemptDir));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

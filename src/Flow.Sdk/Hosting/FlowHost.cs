@@ -358,6 +358,10 @@ public static class FlowHost
                 throw new FlowException($"--with {InputChecks.Shorten(with)}: a step gets at most 5 more attempts.");
             }
         }
+        if (options.Has("quiet") && options.Has("verbose-tasks"))
+        {
+            throw new FlowException("--quiet and --verbose-tasks ask for less and for more output: give one of them, or neither.");
+        }
         var maxWorkers = options.Int("max-workers", 16);
         var maxNumSplits = options.Int("max-num-splits", 100);
         var maxLogMegabytes = options.Int("max-log-size", AttemptLog.DefaultMaxMegabytes);

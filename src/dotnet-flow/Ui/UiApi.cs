@@ -335,14 +335,7 @@ internal sealed class UiApi(FlowStore store)
             w.WriteString("id", row.Id);
             w.WriteString("status", row.Status);
             w.WriteNumber("attempt", row.Attempt);
-            if (row.StartedAt is { } started)
-            {
-                w.WriteString("startedAt", started);
-            }
-            if (row.FinishedAt is { } ended)
-            {
-                w.WriteString("finishedAt", ended);
-            }
+            Times(w, row.StartedAt, row.FinishedAt);
             if (row.ClonedFrom is { } origin)
             {
                 w.WriteString("clonedFrom", origin);
@@ -351,6 +344,19 @@ internal sealed class UiApi(FlowStore store)
         }
         w.WriteEndArray();
         w.WriteEndObject();
+    }
+
+    /// <summary>A task's or attempt's start and end, each written only when known.</summary>
+    private static void Times(Utf8JsonWriter w, DateTimeOffset? startedAt, DateTimeOffset? finishedAt)
+    {
+        if (startedAt is { } started)
+        {
+            w.WriteString("startedAt", started);
+        }
+        if (finishedAt is { } finished)
+        {
+            w.WriteString("finishedAt", finished);
+        }
     }
 
     private sealed record TaskRow(string Step, string Id, string Status, int Attempt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? ClonedFrom);
@@ -375,14 +381,7 @@ internal sealed class UiApi(FlowStore store)
             w.WriteStartObject();
             w.WriteNumber("number", attempt.Number);
             w.WriteString("status", attempt.Status);
-            if (attempt.StartedAt is { } started)
-            {
-                w.WriteString("startedAt", started);
-            }
-            if (attempt.FinishedAt is { } finished)
-            {
-                w.WriteString("finishedAt", finished);
-            }
+            Times(w, attempt.StartedAt, attempt.FinishedAt);
             w.WriteEndObject();
         }
         w.WriteEndArray();
