@@ -1,21 +1,43 @@
 using System.IO.Abstractions;
+using System.Runtime.InteropServices;
 
 namespace Flow.Sdk.Datastore;
 
 /// <summary>Writes files so that a reader sees either nothing or the whole file: temp file, then rename.</summary>
-internal static class AtomicFile
+internal static partial class AtomicFile
 {
+    private const int EExist = 17; // the same on Linux and macOS
+
     public static string TempPath(IFileSystem fs, string tmpDir)
     {
         fs.Directory.CreateDirectory(tmpDir);
         return fs.Path.Combine(tmpDir, Guid.NewGuid().ToString("N"));
     }
 
-    /// <summary>Moves a finished temp file into place. Without <paramref name="overwrite"/> an existing file wins.</summary>
+    /// <summary>
+    /// Moves a finished temp file into place. Without <paramref name="overwrite"/> an existing file wins, and of
+    /// writers racing for the same absent file exactly one wins: on Unix by <c>link(2)</c>, which fails when the name
+    /// exists, because .NET's <c>File.Move(overwrite: false)</c> there checks and then renames, so two racing writers
+    /// could both "win", the second replacing the first's record.
+    /// </summary>
     /// <returns>False when the target existed and <paramref name="overwrite"/> was false.</returns>
     public static bool Publish(IFileSystem fs, string temp, string final, bool overwrite)
     {
         fs.Directory.CreateDirectory(fs.Path.GetDirectoryName(final)!);
+        if (!overwrite && fs is FileSystem && !OperatingSystem.IsWindows())
+        {
+            if (Link(temp, final) == 0)
+            {
+                fs.File.Delete(temp);
+                return true;
+            }
+            if (Marshal.GetLastPInvokeError() == EExist)
+            {
+                fs.File.Delete(temp);
+                return false;
+            }
+            // A file system without hard links (some FUSE and network mounts): the move below, best effort.
+        }
         try
         {
             fs.File.Move(temp, final, overwrite);
@@ -59,4 +81,7 @@ internal static class AtomicFile
             throw;
         }
     }
+
+    [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Link(string existing, string created);
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.IO.Abstractions;
 using System.IO.Abstractions.TestingHelpers;
 using Flow.Sdk.Datastore;
@@ -210,18 +211,27 @@ public sealed class FlowDatastoreTests
     [Fact]
     public void FinishAttempt_ManyThreadsAtOnce_ExactlyOneWinsAndItsMarkerIsKept()
     {
+        // Many rounds, the writers released together: a check-then-rename publish lets two win now and then.
         using var temp = new TempDirectory("flow-sdk-tests-");
         var store = FlowDatastore.Open(new FileSystem(), temp.Combine(".flow"), create: true);
-        var attempt = store.AttemptDir("MyFlow", "1", "Start", "1", 0);
-        store.StartAttempt(attempt, new AttemptStartRecord(DateTimeOffset.UnixEpoch, []));
-        var results = new bool[16];
+        for (var round = 0; round < 40; round++)
+        {
+            var attempt = store.AttemptDir("MyFlow", "1", "Start", (round + 1).ToString(CultureInfo.InvariantCulture), 0);
+            store.StartAttempt(attempt, new AttemptStartRecord(DateTimeOffset.UnixEpoch, []));
+            var results = new bool[8];
+            using var gate = new Barrier(results.Length);
+            var writers = Enumerable.Range(0, results.Length).Select(i => new Thread(() =>
+            {
+                gate.SignalAndWait();
+                results[i] = store.FinishAttempt(attempt, Done(AttemptDoneRecord.Succeeded, "writer" + i));
+            })).ToList();
+            writers.ForEach(w => w.Start());
+            writers.ForEach(w => w.Join());
 
-        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
-            results[i] = store.FinishAttempt(attempt, Done(AttemptDoneRecord.Succeeded, "writer" + i)));
-
-        results.Count(r => r).ShouldBe(1);
-        var winner = Array.IndexOf(results, true);
-        store.ReadAttemptDone(attempt).ShouldNotBeNull().Artifacts["Marker"].Sha.ShouldBe("writer" + winner);
+            results.Count(r => r).ShouldBe(1, $"round {round}");
+            var winner = Array.IndexOf(results, true);
+            store.ReadAttemptDone(attempt).ShouldNotBeNull().Artifacts["Marker"].Sha.ShouldBe("writer" + winner);
+        }
         Directory.GetFiles(store.TmpDir).ShouldBeEmpty();
     }
 
