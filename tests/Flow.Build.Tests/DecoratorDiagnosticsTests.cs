@@ -27,6 +27,9 @@ public sealed class DecoratorDiagnosticsTests
     [InlineData("[Step, Catch] public void Start() => Next(A, B); [Step] public void A() => Next(J); [Step] public void B() => Next(J); [Step] public void J(Inputs<TestFlow> i) => Next(End);", "a split")]
     [InlineData("[Step, Catch(Var = nameof(Count))] public void Start() => Next(End);", "artifact of type StepError")]
     [InlineData("[Step, Catch(Var = \"Nope\")] public void Start() => Next(End);", "artifact of type StepError")]
+    [InlineData("[Step, Local, Slurm] public void Start() => Next(End);", "both [Local] and [Slurm]")]
+    [InlineData("[Step, Slurm(Time = \"two hours\")] public void Start() => Next(End);", "not a Slurm time")]
+    [InlineData("[Step, Resources(Cpu = -1)] public void Start() => Next(End);", "negative amount")]
     public void Misuse_FailsWith_FLOW0031_AtTheStep(string steps, string message)
     {
         var run = Run(steps);
@@ -71,5 +74,34 @@ public sealed class DecoratorDiagnosticsTests
         var parsed = Flow.Sdk.Graph.FlowGraph.Parse(graph);
         parsed.FindStep("Start")!.Card.ShouldBe(new Flow.Sdk.Graph.GraphCard("Report", false));
         parsed.FindStep("End")!.Card.ShouldBeNull();
+    }
+
+    [Fact]
+    public void Placement_SlurmOnTheFlowReachesEveryStepButLocalOnes_StepSettingsWin_ResourcesKept_AndParsesBack()
+    {
+        var run = GeneratorHarness.Run(new SourceFile("/src/app/Flows/PlacedFlow.cs", """
+            using Flow.Sdk;
+
+            [Slurm(Partition = "cpu", Time = "30")]
+            public partial class PlacedFlow : FlowSpec
+            {
+                [Step, Local] public void Start() => Next(Train);
+
+                [Step, Slurm(Partition = "gpu", Time = "2:00:00", Account = "lab"), Resources(Cpu = 4, MemoryMb = 16000, Gpu = 1)]
+                public void Train() => Next(End);
+
+                [Step] public void End() { }
+            }
+            """));
+
+        run.GeneratorDiagnostics.ShouldBeEmpty(run.Describe());
+        run.OutputErrors.ShouldBeEmpty();
+        var graph = Flow.Sdk.Graph.FlowGraph.Parse(run.Graph("PlacedFlow"));
+        graph.FindStep("Start")!.Local.ShouldBeTrue();
+        graph.FindStep("Start")!.Slurm.ShouldBeNull();
+        graph.FindStep("Train")!.Slurm.ShouldBe(new Flow.Sdk.Graph.GraphSlurm("gpu", "2:00:00", "lab"));
+        graph.FindStep("Train")!.Resources.ShouldBe(new Flow.Sdk.Graph.GraphResources(4, 16000, 1));
+        graph.FindStep("End")!.Slurm.ShouldBe(new Flow.Sdk.Graph.GraphSlurm("cpu", "30", null));
+        graph.FindStep("End")!.Resources.ShouldBeNull();
     }
 }

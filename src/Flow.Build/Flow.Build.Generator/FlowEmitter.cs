@@ -48,6 +48,24 @@ internal static class FlowEmitter
             {
                 json.Append(",\"card\":{\"title\":").Append(Str(card.Title)).Append(",\"artifacts\":").Append(card.Artifacts ? "true" : "false").Append('}');
             }
+            if (step.Placement is { } placement)
+            {
+                if (placement.Slurm)
+                {
+                    json.Append(",\"slurm\":{\"partition\":").Append(Str(placement.Partition)).Append(",\"time\":").Append(Str(placement.Time))
+                        .Append(",\"account\":").Append(Str(placement.Account)).Append('}');
+                }
+                if (placement.HasResources)
+                {
+                    json.Append(",\"resources\":{\"cpu\":").Append(placement.Cpu.ToString(CultureInfo.InvariantCulture))
+                        .Append(",\"memoryMb\":").Append(placement.MemoryMb.ToString(CultureInfo.InvariantCulture))
+                        .Append(",\"gpu\":").Append(placement.Gpu.ToString(CultureInfo.InvariantCulture)).Append('}');
+                }
+                if (placement.Local)
+                {
+                    json.Append(",\"local\":true");
+                }
+            }
             json.Append(",\"description\":").Append(Str(step.Description));
             json.Append(",\"file\":").Append(Str(step.File));
             json.Append(",\"line\":").Append(step.Where.Line.ToString(CultureInfo.InvariantCulture));

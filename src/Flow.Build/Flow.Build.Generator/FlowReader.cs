@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -502,8 +503,52 @@ internal static class FlowReader
             new EquatableArray<string>(method.GetAttributes()
                 .Where(a => a.AttributeClass?.ToDisplayString() == "Flow.Sdk.EnvironmentAttribute" && a.ConstructorArguments.Length == 2)
                 .Select(a => $"{a.ConstructorArguments[0].Value}={a.ConstructorArguments[1].Value}")),
-            ReadCard(method));
+            ReadCard(method),
+            ReadPlacement(method, flow, where, report));
         return (step, item, kind == "foreach" ? element : null);
+    }
+
+    /// <summary>[Slurm] of the step (else of its flow), [Resources] and [Local]; null when the step has none.</summary>
+    private static PlacementModel? ReadPlacement(IMethodSymbol method, INamedTypeSymbol flow, Location where, Action<DiagnosticDescriptor, Location, string[]> report)
+    {
+        static AttributeData? Find(ImmutableArray<AttributeData> attributes, string name) =>
+            attributes.FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == name);
+        static string? Text(AttributeData attribute, string name) =>
+            attribute.NamedArguments.FirstOrDefault(a => a.Key == name).Value.Value as string is { Length: > 0 } text ? text.Trim() : null;
+        static int Number(AttributeData attribute, string name) =>
+            attribute.NamedArguments.FirstOrDefault(a => a.Key == name).Value.Value is int n ? n : 0;
+
+        var own = method.GetAttributes();
+        var stepSlurm = Find(own, "Flow.Sdk.SlurmAttribute");
+        var local = Find(own, "Flow.Sdk.LocalAttribute") is not null;
+        var resources = Find(own, "Flow.Sdk.ResourcesAttribute");
+        if (local && stepSlurm is not null)
+        {
+            report(Diagnostics.BadDecorator, where, new[] { $"Step {method.Name} has both [Local] and [Slurm]: a step runs on this machine or as a Slurm job; remove one" });
+        }
+        var slurm = local ? null : stepSlurm ?? Find(flow.GetAttributes(), "Flow.Sdk.SlurmAttribute");
+        if (resources is not null && (Number(resources, "Cpu") < 0 || Number(resources, "MemoryMb") < 0 || Number(resources, "Gpu") < 0))
+        {
+            report(Diagnostics.BadDecorator, where, new[] { $"[Resources] on step {method.Name} asks for a negative amount: give Cpu, MemoryMb and Gpu as 0 (not given) or more" });
+        }
+        if (slurm is not null && Text(slurm, "Time") is { } time && !System.Text.RegularExpressions.Regex.IsMatch(time, @"^(\d+-)?\d+(:\d+){0,2}$|^UNLIMITED$|^INFINITE$"))
+        {
+            report(Diagnostics.BadDecorator, where, new[] { $"[Slurm(Time = \"{time}\")] on step {method.Name} is not a Slurm time: write minutes (30), H:MM:SS (2:00:00) or D-HH (1-12)" });
+        }
+        if (slurm is null && !local && resources is null)
+        {
+            return null;
+        }
+        return new PlacementModel(
+            slurm is not null,
+            slurm is null ? null : Text(slurm, "Partition"),
+            slurm is null ? null : Text(slurm, "Time"),
+            slurm is null ? null : Text(slurm, "Account"),
+            local,
+            resources is null ? 0 : Number(resources, "Cpu"),
+            resources is null ? 0 : Number(resources, "MemoryMb"),
+            resources is null ? 0 : Number(resources, "Gpu"),
+            resources is not null);
     }
 
     /// <summary>[Card] of a step: its title and whether it lists the task's artifacts.</summary>

@@ -66,6 +66,7 @@ internal sealed record FoundDiagnostic(string Id, SourceSpot Where, EquatableArr
 /// <param name="TimeoutSeconds">[Timeout]: the seconds a task may run, or 0.</param>
 /// <param name="Environment">[Environment]: NAME=value pairs, in declaration order.</param>
 /// <param name="Card">[Card]: present with its title (null for the step's name) and whether it lists artifacts.</param>
+/// <param name="Placement">[Slurm] (the step's or the flow's), [Resources] and [Local]; null without any.</param>
 internal sealed record StepModel(
     string Name,
     string Kind,
@@ -83,9 +84,13 @@ internal sealed record StepModel(
     string? Catch = null,
     int TimeoutSeconds = 0,
     EquatableArray<string> Environment = default,
-    CardModel? Card = null);
+    CardModel? Card = null,
+    PlacementModel? Placement = null);
 
 internal sealed record CardModel(string? Title, bool Artifacts);
+
+/// <summary>Where a step's tasks run: on Slurm (with its settings) or kept local, and what each needs.</summary>
+internal sealed record PlacementModel(bool Slurm, string? Partition, string? Time, string? Account, bool Local, int Cpu, int MemoryMb, int Gpu, bool HasResources);
 
 internal sealed record ArtifactModel(string Name, string Type, string Accessibility);
 

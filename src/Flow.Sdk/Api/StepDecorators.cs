@@ -51,3 +51,41 @@ public sealed class EnvironmentAttribute(string name, string value) : Attribute
     /// <summary>Gets the variable's value.</summary>
     public string Value { get; } = value;
 }
+
+/// <summary>
+/// Runs the step's tasks (on the flow class: every step's, except <see cref="LocalAttribute"/> ones) as Slurm jobs
+/// (docs/slurm.md). <c>dotnet flow run --with slurm</c> does the same for a whole run without changing the code.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method | AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class SlurmAttribute : Attribute
+{
+    /// <summary>Gets or sets the partition (<c>sbatch --partition</c>); the cluster's default when not set.</summary>
+    public string? Partition { get; set; }
+
+    /// <summary>Gets or sets the job's time limit as Slurm writes it (<c>30</c> minutes, <c>2:00:00</c>, <c>1-12</c>).</summary>
+    public string? Time { get; set; }
+
+    /// <summary>Gets or sets the account the job is charged to (<c>sbatch --account</c>).</summary>
+    public string? Account { get; set; }
+}
+
+/// <summary>
+/// What one task of the step needs: on Slurm the job's request (<c>--cpus-per-task</c>, <c>--mem</c>,
+/// <c>--gres=gpu:N</c>); locally a note only.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+public sealed class ResourcesAttribute : Attribute
+{
+    /// <summary>Gets or sets the cores a task uses (default 1).</summary>
+    public int Cpu { get; set; }
+
+    /// <summary>Gets or sets the memory a task may use, in MiB (default: the partition's).</summary>
+    public int MemoryMb { get; set; }
+
+    /// <summary>Gets or sets the GPUs a task uses (default 0).</summary>
+    public int Gpu { get; set; }
+}
+
+/// <summary>Keeps the step on the machine that runs the flow, even with <c>--with slurm</c> or <c>[Slurm]</c> on the flow.</summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+public sealed class LocalAttribute : Attribute;

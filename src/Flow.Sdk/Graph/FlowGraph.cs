@@ -57,7 +57,14 @@ public sealed record FlowGraph(
                     s.TryGetProperty("card", out var card) && card.ValueKind == JsonValueKind.Object
                         ? new GraphCard(Text(card, "title"), !card.TryGetProperty("artifacts", out var listed) || listed.ValueKind != JsonValueKind.False)
                         : null,
-                    Text(s, "code")))],
+                    Text(s, "code"),
+                    s.TryGetProperty("slurm", out var slurm) && slurm.ValueKind == JsonValueKind.Object
+                        ? new GraphSlurm(Text(slurm, "partition"), Text(slurm, "time"), Text(slurm, "account"))
+                        : null,
+                    s.TryGetProperty("resources", out var resources) && resources.ValueKind == JsonValueKind.Object
+                        ? new GraphResources(Number(resources, "cpu"), Number(resources, "memoryMb"), Number(resources, "gpu"))
+                        : null,
+                    s.TryGetProperty("local", out var local) && local.ValueKind == JsonValueKind.True))],
                 [.. Items(json, "parameters").Select(p => new GraphParameter(
                     Text(p, "name") ?? throw new JsonException("a parameter needs a name"),
                     Text(p, "option") ?? throw new JsonException("a parameter needs an option"),
@@ -78,6 +85,9 @@ public sealed record FlowGraph(
 
     private static string? Text(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static int Number(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) ? n : 0;
 
     private static IEnumerable<JsonElement> Items(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array ? value.EnumerateArray() : [];
@@ -164,6 +174,9 @@ public sealed record FlowGraph(
 /// <param name="Environment">With <c>[Environment]</c>: the variables its tasks get (each in its own process).</param>
 /// <param name="Card">With <c>[Card]</c>: the card each of its tasks renders; null without.</param>
 /// <param name="Code">The fingerprint of the step's code and what it calls (the snapshot's graph only; docs/resume.md).</param>
+/// <param name="Slurm">With <c>[Slurm]</c> on the step or its flow: where its tasks run as jobs; null without.</param>
+/// <param name="Resources">With <c>[Resources]</c>: what one task needs; null without.</param>
+/// <param name="Local">With <c>[Local]</c>: the step stays on the machine that runs the flow.</param>
 public sealed record GraphStep(
     string Name,
     string Kind,
@@ -179,7 +192,22 @@ public sealed record GraphStep(
     [property: System.Text.Json.Serialization.JsonPropertyName("timeout")] int TimeoutSeconds = 0,
     IReadOnlyDictionary<string, string>? Environment = null,
     GraphCard? Card = null,
-    string? Code = null);
+    string? Code = null,
+    GraphSlurm? Slurm = null,
+    GraphResources? Resources = null,
+    bool Local = false);
+
+/// <summary>A step's <c>[Slurm]</c> (or its flow's): the job's partition, time limit and account, each optional.</summary>
+/// <param name="Partition">The partition, or null for the cluster's default.</param>
+/// <param name="Time">The time limit as Slurm writes it, or null.</param>
+/// <param name="Account">The account, or null.</param>
+public sealed record GraphSlurm(string? Partition, string? Time, string? Account);
+
+/// <summary>A step's <c>[Resources]</c>: cores, memory (MiB) and GPUs per task; 0 for not given.</summary>
+/// <param name="Cpu">Cores.</param>
+/// <param name="MemoryMb">Memory in MiB.</param>
+/// <param name="Gpu">GPUs.</param>
+public sealed record GraphResources(int Cpu, int MemoryMb, int Gpu);
 
 /// <summary>A step's <c>[Card]</c>.</summary>
 /// <param name="Title">The card's title, or null for the step's name.</param>

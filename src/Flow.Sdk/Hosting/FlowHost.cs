@@ -166,7 +166,7 @@ public static class FlowHost
             var name = arg[2..].Split('=')[0];
             if (!known.Contains(name) && !s_runFlags.Contains(name) && name != "plan")
             {
-                throw new FlowException($"resume does not take --{InputChecks.Shorten(name)}: it reuses the origin run's parameters (options: [STEP] --origin-run-id ID --plan --tag --run-id-file --max-workers --max-num-splits --max-log-size --quiet --verbose-tasks).");
+                throw new FlowException($"resume does not take --{InputChecks.Shorten(name)}: it reuses the origin run's parameters (options: [STEP] --origin-run-id ID --plan --tag --run-id-file --max-workers --max-num-splits --max-log-size --with --quiet --verbose-tasks).");
             }
         }
         var options = CommandLine.Parse(args, known, [.. s_runFlags, "plan"]);
@@ -194,6 +194,11 @@ public static class FlowHost
         if (store.RunStatus(flow.Name, originId) == RunStates.Running)
         {
             throw new FlowException($"Run {originId} of {flow.Name} is still running; resume it once it has ended (or its processes have died).");
+        }
+        if (SlurmLauncher.CancelLeftovers(store, flow.Name, originId) is > 0 and var cancelled)
+        {
+            // Its orchestrator died with jobs queued or running: they end (and record so) before the plan reads the run.
+            Console.WriteLine($"Cancelled {cancelled} Slurm job(s) that run {originId} left in the queue.");
         }
         ResumePlan plan;
         try
@@ -275,7 +280,14 @@ public static class FlowHost
         limits.DefaultRetry,
         runIdFile,
         options.Has("quiet"),
-        options.Has("verbose-tasks"));
+        options.Has("verbose-tasks"),
+        SlurmOf(options));
+
+    /// <summary><c>--with slurm[:...]</c> (the last one given), else the settings for steps with <c>[Slurm]</c> only.</summary>
+    private static SlurmSettings SlurmOf(CommandLine options) =>
+        options.Values("with").LastOrDefault(w => w == "slurm" || w.StartsWith("slurm:", StringComparison.Ordinal)) is { } slurm
+            ? SlurmSettings.Parse(slurm)
+            : SlurmSettings.StepsOnly;
 
     /// <summary>The datastore <c>--datastore</c> names (checked to be a path at all), else the one found from here.</summary>
     private static string DatastoreRoot(IFileSystem fs, CommandLine options)
@@ -346,11 +358,16 @@ public static class FlowHost
         int? defaultRetry = null;
         foreach (var with in options.Values("with"))
         {
+            if (with == "slurm" || with.StartsWith("slurm:", StringComparison.Ordinal))
+            {
+                _ = SlurmSettings.Parse(with); // checked here, with the other limits, before anything is built or stored
+                continue;
+            }
             // --with retry gives every step without [Retry] three more attempts; --with retry:times=N sets how many.
             var match = System.Text.RegularExpressions.Regex.Match(with, @"^retry(?::times=(\d))?$");
             if (!match.Success)
             {
-                throw new FlowException($"--with {InputChecks.Shorten(with)}: the decorator that applies to every step is retry, or retry:times=N with N from 0 to 5.");
+                throw new FlowException($"--with {InputChecks.Shorten(with)}: the decorators that apply to every step are retry (retry:times=N, N from 0 to 5) and slurm (slurm:partition=P,time=T; docs/slurm.md).");
             }
             defaultRetry = match.Groups[1].Success ? int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 3;
             if (defaultRetry > 5)

@@ -27,6 +27,7 @@ internal static class FlowHostHelp
         text.AppendLine("  --max-num-splits N    refuse a foreach wider than N (default 100)");
         text.AppendLine("  --max-log-size MB     store at most MB of each task's stdout and of its stderr (default 10)");
         text.AppendLine("  --with retry[:times=N]  retry every step without [Retry] (default 3 more attempts)");
+        text.AppendLine("  --with slurm[:partition=P,time=T,account=A,shared=DIR]  run every step but [Local] ones as Slurm jobs");
         text.AppendLine("  --quiet               only a summary per step and failures (on a terminal the summary is live)");
         text.AppendLine("  --verbose-tasks       a line for every task's start and end on a terminal too (as in CI logs)");
         text.AppendLine("  --datastore DIR       the .flow directory to use");

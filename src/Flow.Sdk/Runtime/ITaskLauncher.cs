@@ -1,4 +1,5 @@
 using Flow.Sdk.Datastore;
+using Flow.Sdk.Graph;
 
 namespace Flow.Sdk.Runtime;
 
@@ -47,8 +48,14 @@ internal interface ITaskLauncher : IDisposable
     /// </summary>
     void Prepare(int queued, IEnumerable<string> queuedSteps);
 
-    /// <summary>Whether an attempt of this kind can start now.</summary>
-    bool HasRoom(IReadOnlyDictionary<string, string>? environment);
+    /// <summary>
+    /// The kind of room a step's tasks take (0 the local pool, 1 a local process of their own, 2 cluster jobs): once a
+    /// lane has no room, the scheduler skips its other tasks until room changes.
+    /// </summary>
+    int Lane(GraphStep? step);
+
+    /// <summary>Whether an attempt of this step can start now.</summary>
+    bool HasRoom(GraphStep? step);
 
     /// <summary>Starts the attempt: writes its <c>started.json</c> and completes once it has ended, however it ended.</summary>
     Task<LaunchResult> LaunchAsync(TaskLaunch launch);
@@ -61,6 +68,45 @@ internal interface ITaskLauncher : IDisposable
 
     /// <summary>Whether the launcher cannot start tasks at all any more (its workers die at start-up), and why.</summary>
     string? Broken { get; }
+}
+
+/// <summary>
+/// Sends each step's tasks to the launcher where they run: Slurm for the steps the run puts there (<c>--with slurm</c>,
+/// <c>[Slurm]</c>, not <c>[Local]</c>), this machine for the rest.
+/// </summary>
+internal sealed class LauncherRouter(LocalLauncher local, SlurmLauncher slurm, SlurmSettings settings, FlowGraph graph) : ITaskLauncher
+{
+    public int Running => local.Running + slurm.Running;
+
+    public Task RoomChanged => local.RoomChanged;
+
+    public string? Broken => slurm.Broken ?? local.Broken;
+
+    public int Lane(GraphStep? step) => settings.Runs(step) ? slurm.Lane(step) : local.Lane(step);
+
+    public void Prepare(int queued, IEnumerable<string> queuedSteps)
+    {
+        slurm.Prepare(0, []);
+        local.Prepare(queued, queuedSteps.Where(s => !settings.Runs(graph.FindStep(s))));
+    }
+
+    public bool HasRoom(GraphStep? step) => settings.Runs(step) ? slurm.HasRoom(step) : local.HasRoom(step);
+
+    public Task<LaunchResult> LaunchAsync(TaskLaunch launch) =>
+        settings.Runs(graph.FindStep(launch.Request.Step)) ? slurm.LaunchAsync(launch) : local.LaunchAsync(launch);
+
+    public void Observe(string step, double seconds, double? cpuShare) => local.Observe(step, seconds, cpuShare);
+
+    public void StopAll()
+    {
+        slurm.StopAll();
+        local.StopAll();
+    }
+
+    /// <summary>Nothing: the run owns both launchers and disposes each.</summary>
+    public void Dispose()
+    {
+    }
 }
 
 /// <summary>What a scheduler needs of the datastore records an attempt leaves.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.IO.Abstractions;
 using Flow.Sdk.Datastore;
+using Flow.Sdk.Graph;
 
 namespace Flow.Sdk.Runtime;
 
@@ -124,7 +125,11 @@ internal sealed class LocalLauncher : ITaskLauncher
         }
     }
 
-    public bool HasRoom(IReadOnlyDictionary<string, string>? environment)
+    public int Lane(GraphStep? step) => step?.Environment is { Count: > 0 } ? 1 : 0;
+
+    public bool HasRoom(GraphStep? step) => HasRoom(step?.Environment is { Count: > 0 } environment ? environment : null);
+
+    private bool HasRoom(IReadOnlyDictionary<string, string>? environment)
     {
         lock (_gate)
         {

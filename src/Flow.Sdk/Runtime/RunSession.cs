@@ -15,7 +15,8 @@ namespace Flow.Sdk.Runtime;
 /// <param name="RunIdFile">Where to write the run id once the run exists.</param>
 /// <param name="Quiet"><c>--quiet</c>: the summary and failures only.</param>
 /// <param name="VerboseTasks"><c>--verbose-tasks</c>: every task's start and end line, on a terminal too.</param>
-internal sealed record RunSettings(string DatastoreRoot, string SnapshotDir, RunOptions Options, IReadOnlyList<string> Tags, int? DefaultRetry, string? RunIdFile, bool Quiet = false, bool VerboseTasks = false);
+/// <param name="Slurm">Which steps run as Slurm jobs and how (<c>--with slurm</c>, <c>[Slurm]</c>); null: steps with <c>[Slurm]</c> only.</param>
+internal sealed record RunSettings(string DatastoreRoot, string SnapshotDir, RunOptions Options, IReadOnlyList<string> Tags, int? DefaultRetry, string? RunIdFile, bool Quiet = false, bool VerboseTasks = false, SlurmSettings? Slurm = null);
 
 /// <summary>What a run starts from: its parameters (stored), included files, and for a resume the plan.</summary>
 /// <param name="Parameters">The parameters, as blob references.</param>
@@ -46,6 +47,18 @@ internal static class RunSession
         }
         var codeDir = snapshots.Materialize(hash, manifest);
         StartupTrace.Mark("snapshot");
+        var slurm = settings.Slurm ?? SlurmSettings.StepsOnly;
+        var onSlurm = flow.Graph.Steps.Where(slurm.Runs).Select(s => s.Name).ToList();
+        if (onSlurm.Count > 0)
+        {
+            // Refused before the run exists: no Slurm here, or paths the nodes cannot read.
+            if (!SlurmCommands.OnPath("sbatch"))
+            {
+                throw new FlowException($"Step {onSlurm[0]} runs on Slurm ({(slurm.AllSteps ? "--with slurm" : "[Slurm]")}) but sbatch is not on PATH: run the flow on a machine of the cluster (a login node) with Slurm's client installed, or without --with slurm (docs/slurm.md).", ExitCodes.Usage);
+            }
+            SlurmReach.Check(slurm, "the datastore", store.Root);
+            SlurmReach.Check(slurm, "the code snapshot", codeDir);
+        }
 
         // Everything that can still be refused is checked before the run exists. The parameters' blobs are made durable
         // together, before run.json names them.
@@ -74,12 +87,19 @@ internal static class RunSession
         var heartbeatPath = store.RunHeartbeatPath(flow.Name, runId);
         Heartbeat.Beat(fs, heartbeatPath);
         var options = settings.Options;
-        using var launcher = new LocalLauncher(fs, store, fs.Path.Combine(codeDir, manifest.Assembly), options.MaxWorkers, options.MaxLogMegabytes * 1024L * 1024L);
+        var assembly = fs.Path.Combine(codeDir, manifest.Assembly);
+        using var local = new LocalLauncher(fs, store, assembly, options.MaxWorkers, options.MaxLogMegabytes * 1024L * 1024L);
+        using var cluster = onSlurm.Count > 0 ? new SlurmLauncher(fs, store, flow.Graph, runId, assembly, slurm, options.MaxWorkers) : null;
+        using var router = cluster is null ? null : new LauncherRouter(local, cluster, slurm, flow.Graph);
+        ITaskLauncher launcher = router is null ? local : router;
         var scheduler = new Scheduler(store, flow.Graph, runId, launcher, new RetryPolicy(settings.DefaultRetry), options.MaxNumSplits, plan);
-        using var signals = new RunSignals(reason => ForceStop(store, flow.Name, runId, launcher, reason));
+        using var signals = new RunSignals(reason => ForceStop(store, flow.Name, runId, local, cluster, reason));
         try
         {
-            launcher.Prestart();
+            if (!slurm.Runs(flow.Graph.FindStep("Start")))
+            {
+                local.Prestart();
+            }
             StartupTrace.Mark("prestart");
             store.WriteRun(new RunRecord(
                 flow.Name,
@@ -90,7 +110,7 @@ internal static class RunSession
                 SdkInfo.Version,
                 fs.Directory.GetCurrentDirectory(),
                 parameters,
-                [$"user:{SdkInfo.User}", "runtime:local", $"sdk_version:{SdkInfo.Version}"],
+                [$"user:{SdkInfo.User}", onSlurm.Count > 0 ? "runtime:slurm" : "runtime:local", $"sdk_version:{SdkInfo.Version}"],
                 plan?.OriginRunId,
                 files,
                 options));
@@ -137,11 +157,15 @@ internal static class RunSession
     }
 
     /// <summary>A second Ctrl-C: every process of the run is killed now, the run recorded as failed, and this process ends.</summary>
-    private static void ForceStop(FlowDatastore store, string flow, string runId, LocalLauncher launcher, string reason)
+    private static void ForceStop(FlowDatastore store, string flow, string runId, LocalLauncher launcher, SlurmLauncher? cluster, string reason)
     {
         foreach (var pid in launcher.Pids)
         {
             ProcessSignals.Send(pid, ProcessSignals.SIGKILL);
+        }
+        if (cluster is not null)
+        {
+            SlurmLauncher.Cancel(cluster.JobIds);
         }
         try
         {

@@ -24,7 +24,8 @@ internal sealed class Scheduler(
     private readonly Dictionary<Task<LaunchResult>, PendingTask> _running = [];
     private readonly Dictionary<(string Join, string Step, string Task), JoinSlots> _joins = [];
     private readonly ResumeCloner? _cloner = plan is null ? null : new ResumeCloner(store, graph, runId, plan);
-    private readonly bool _anyOwnProcess = graph.Steps.Any(s => s.Environment is { Count: > 0 });
+    /// <summary>The lanes (kinds of room) the graph's steps take: dispatch stops once every one of them is full.</summary>
+    private readonly int[] _lanes = [.. graph.Steps.Select(launcher.Lane).Distinct()];
     private int _nextTaskId;
     private string? _cloneFailure;
     private bool _stopping;
@@ -133,25 +134,26 @@ internal sealed class Scheduler(
                 }
             }
         }
-        // In queue order, each task to the launcher while it has room for its kind; once it has none for either kind,
-        // the rest wait (so a wide queue costs nothing per event when every worker is busy).
-        var poolFull = false;
-        var ownFull = false;
-        for (var i = 0; i < _queue.Count && !(poolFull && (ownFull || !_anyOwnProcess)); i++)
+        // In queue order, each task to the launcher while it has room for its kind (lane); once no lane has room, the
+        // rest wait (so a wide queue costs nothing per event when every worker is busy).
+        Span<bool> full = stackalloc bool[4];
+        var fullLanes = 0;
+        for (var i = 0; i < _queue.Count && fullLanes < _lanes.Length; i++)
         {
             var task = _queue[i];
             var step = graph.FindStep(task.Step);
+            var lane = launcher.Lane(step);
+            if (full[lane])
+            {
+                continue;
+            }
+            if (!launcher.HasRoom(step))
+            {
+                full[lane] = true;
+                fullLanes++;
+                continue;
+            }
             var environment = step?.Environment is { Count: > 0 } own ? own : null;
-            if (environment is null ? poolFull : ownFull)
-            {
-                continue;
-            }
-            if (!launcher.HasRoom(environment))
-            {
-                poolFull |= environment is null;
-                ownFull |= environment is not null;
-                continue;
-            }
             _queue.RemoveAt(i--);
             var taskId = task.TaskId ?? NextTaskId();
             var request = new TaskRequest(store.Root, graph.Name, runId, task.Step, taskId, task.Attempt, task.Inputs, task.SplitIndex,
@@ -160,12 +162,8 @@ internal sealed class Scheduler(
             _running.Add(launcher.LaunchAsync(launch), task with { TaskId = taskId });
         }
         // Room ahead (workers to start) for the pool's tasks still waiting; a step with [Environment] gets its own process.
-        launcher.Prepare(_queue.Count, _queue.Where(t => OwnProcess(t) is null).Select(t => t.Step));
+        launcher.Prepare(_queue.Count, _queue.Where(t => launcher.Lane(graph.FindStep(t.Step)) == 0).Select(t => t.Step));
     }
-
-    /// <summary>The variables of a task that needs a process of its own (<c>[Environment]</c>), or null.</summary>
-    private IReadOnlyDictionary<string, string>? OwnProcess(PendingTask task) =>
-        graph.FindStep(task.Step)?.Environment is { Count: > 0 } environment ? environment : null;
 
     private string NextTaskId() => (++_nextTaskId).ToString(CultureInfo.InvariantCulture);
 

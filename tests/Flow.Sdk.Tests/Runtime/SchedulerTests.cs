@@ -85,7 +85,9 @@ public sealed class SchedulerTests : IDisposable
 
         public void Prepare(int queued, IEnumerable<string> queuedSteps) => Prepared.Add(queued);
 
-        public bool HasRoom(IReadOnlyDictionary<string, string>? environment) => Running < slots;
+        public int Lane(GraphStep? step) => 0;
+
+        public bool HasRoom(GraphStep? step) => Running < slots;
 
         public async Task<LaunchResult> LaunchAsync(TaskLaunch launch)
         {
