@@ -25,6 +25,7 @@ cases=(
   "run, unchanged template flow|Bench|run"
   "foreach of 100|Wide|run --count 100"
   "resume at step 4 of 5|Resume|resume --origin-run-id @origin"
+  "foreach of 1,000|Wide|run --count 1000 --max-num-splits 1000"
   "256 MiB random artifact: run|Big|run --kind random"
   "256 MiB text artifact: run|Big|run --kind text"
 )

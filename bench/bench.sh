@@ -3,12 +3,12 @@
 # with a fresh version, installed into a throwaway tool path and template hive, and a template project is timed.
 # Prints the median, minimum and maximum wall time of N repetitions (default 11) of each case.
 #   bash bench/bench.sh [N]
-# BENCH_CASES=loop,foreach,resume,big,persist,client,ui,interrupt (comma-separated) runs only those groups; default all.
+# BENCH_CASES=loop,foreach,resume,big,persist,client,ui,interrupt,slurm (comma-separated) runs only those groups; default all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 n=${1:-11}
-cases=",${BENCH_CASES:-loop,foreach,resume,big,persist,client,ui,interrupt},"
+cases=",${BENCH_CASES:-loop,foreach,resume,big,persist,client,ui,interrupt,slurm},"
 want() { [[ "$cases" == *",$1,"* ]]; }
 work=$(mktemp -d)
 # BENCH_KEEP=1 keeps the folder (tool, feed, project) for a closer look.
@@ -341,4 +341,24 @@ for _ in $(seq "${REPS:-$n}"); do
   rm -f "$idfile"
 done
 printf '%s\n' "${stops[@]}" | sort -n | awk '{ t[NR] = $1 } END { printf "%-34s median %5d ms   min %5d ms   max %5d ms   (n=%d)\n", "SIGTERM to every process gone", t[int((NR + 1) / 2)], t[1], t[NR], NR }'
+fi
+
+# Slurm (needs root: a real single-node cluster from eng/slurm.sh, stopped at the end). Per-task overhead: the
+# template flow's three tasks one after another, with --with slurm and without; a 200-item foreach as one job array.
+if want slurm; then
+if [ "$(id -u)" != 0 ]; then
+  echo "slurm: skipped, starting a cluster needs root"
+else
+slurm_dir="$work/slurm"
+mkdir -p "$slurm_dir"
+eval "$(bash "$repo/eng/slurm.sh" start "$slurm_dir")"
+cd "$work/Bench"
+"$flow" run --with slurm >/dev/null 2>&1   # the cluster's first job starts late (~3 s): not measured
+measure "slurm: template run, local" "$flow" run
+measure "slurm: template run, --with slurm" "$flow" run --with slurm
+cd "$work/Wide"
+REPS=5 measure "slurm: foreach of 200 (job array)" "$flow" run --count 200 --max-num-splits 200 --max-workers 8 --with slurm
+REPS=5 measure "slurm: foreach of 200, local" "$flow" run --count 200 --max-num-splits 200
+bash "$repo/eng/slurm.sh" stop "$slurm_dir"
+fi
 fi

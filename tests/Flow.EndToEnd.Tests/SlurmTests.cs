@@ -20,11 +20,16 @@ public sealed class SlurmFactAttribute : FactAttribute
     }
 }
 
-/// <summary>A real single-node Slurm cluster (eng/slurm.sh: Debian's slurm-wlm and munge, daemons started by hand) for one test class.</summary>
+/// <summary>
+/// A real single-node Slurm cluster (eng/slurm.sh: Debian's slurm-wlm and munge, daemons started by hand) for one test
+/// class: the one .ci/run started (FLOW_TEST_SLURM_CONF), else one of its own, stopped at the end.
+/// </summary>
 public sealed class SlurmCluster : IDisposable
 {
     private readonly TempDirectory _dir = new("flow-slurm-");
     private readonly string _script;
+
+    private readonly bool _owned;
 
     public SlurmCluster()
     {
@@ -33,6 +38,13 @@ public sealed class SlurmCluster : IDisposable
         {
             return;
         }
+        if (Environment.GetEnvironmentVariable("FLOW_TEST_SLURM_CONF") is { Length: > 0 } given && File.Exists(given))
+        {
+            // .ci/run started the cluster (and stops it).
+            Config = given;
+            return;
+        }
+        _owned = true;
         var started = ProcessRunner.Run("bash", [_script, "start", _dir.Path], _dir.Path, timeout: TimeSpan.FromMinutes(10));
         if (started.ExitCode != 0)
         {
@@ -76,7 +88,7 @@ public sealed class SlurmCluster : IDisposable
 
     public void Dispose()
     {
-        if (Config.Length > 0)
+        if (_owned && Config.Length > 0)
         {
             ProcessRunner.Run("bash", [_script, "stop", _dir.Path], _dir.Path, timeout: TimeSpan.FromMinutes(2));
         }
@@ -207,6 +219,24 @@ public sealed partial class SlurmTests(PackedProduct product, SlurmCluster clust
     }
 
     [SlurmFact]
+    public async Task InterruptingTheRun_CancelsEveryJobItSubmitted_AndRecordsTheTaskFailed()
+    {
+        var gate = Path.Combine(product.Root, "gate-" + Guid.NewGuid().ToString("N"));
+        using var running = Start(Project, "--flow", "GateFlow", "--gate", gate, "--with", "slurm");
+        await WaitForFileAsync(gate + ".ready-0");
+        var id = await running.RunIdAsync();
+
+        running.Signal("TERM");
+        var result = await running.WaitAsync();
+
+        result.ExitCode.ShouldNotBe(0, result.ToString());
+        cluster.Queue().ShouldNotContain(j => j.Name.StartsWith($"flow.{id}.", StringComparison.Ordinal));
+        var sleep = Client(Project).GetRun($"GateFlow/{id}")["Sleep"].Task;
+        sleep.Successful.ShouldBeFalse();
+        sleep.Finished.ShouldBeTrue("the task's attempt is recorded, not left running");
+    }
+
+    [SlurmFact]
     public void ResumeOfASlurmRun_RunsLocally_WhenNotGivenWithSlurm()
     {
         var failed = Tool(Project, "run", "--flow", "BoomFlow", "--with", "slurm");
@@ -325,6 +355,13 @@ public sealed partial class SlurmTests(PackedProduct product, SlurmCluster clust
                 await Task.Delay(100);
             }
             throw new TimeoutException("the run did not start");
+        }
+
+        /// <summary>A signal to the tool's process group (as a terminal's Ctrl-C reaches it).</summary>
+        public void Signal(string signal)
+        {
+            using var kill = Process.Start("kill", [$"-{signal}", "--", $"-{_process.Id}"])!;
+            kill.WaitForExit();
         }
 
         /// <summary>SIGKILL to every process of the run's group: the tool and its orchestrator, nothing of Slurm's.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using Flow.Sdk.Graph;
 using Flow.Sdk.Hosting;
@@ -208,34 +209,65 @@ internal static class SlurmReach
     }
 }
 
-/// <summary>The shell script every job of the run runs: its task's <c>step</c> command, its exit code kept beside it.</summary>
+/// <summary>
+/// The shell script of a batch of one step's tasks (a job, or a job array's elements): each element claims tasks of
+/// the batch one at a time (a claim file created exclusively, naming the element) and runs the <c>step</c> command
+/// for each as a process of its own, until none is left or it has run for <see cref="DrainSeconds"/> (then it leaves
+/// its slot to the queue; tasks left unclaimed are submitted again). So a foreach of short tasks does not wait on
+/// the controller's scheduling pass per task, and a long task is still one task per job.
+/// </summary>
 internal static class SlurmScript
 {
+    /// <summary>An element claims no new task after this many seconds.</summary>
+    public const int DrainSeconds = 60;
+
     /// <summary>
-    /// A script that takes line <c>$SLURM_ARRAY_TASK_ID + 1</c> (line 1 for a single job) of <paramref name="tasksFile"/>
-    /// as the <c>step</c> command's arguments, runs it, passes SIGTERM on to it, and writes its exit code to
-    /// <c>exitPrefix.N.exit</c>.
+    /// A script that runs the lines of <paramref name="tasksFile"/> (each the <c>step</c> command's arguments) as the
+    /// element <c>$SLURM_ARRAY_TASK_ID</c> of <paramref name="elements"/>: claims in <paramref name="claimsDir"/>,
+    /// each task's exit code in <c>exitPrefix.LINE.exit</c>, SIGTERM passed on to the running task (and no task
+    /// claimed after it).
     /// </summary>
-    public static string Write(string dotnet, string assembly, string tasksFile, string exitPrefix, IReadOnlyDictionary<string, string>? environment)
+    public static string Write(string dotnet, string assembly, string tasksFile, string claimsDir, string exitPrefix, int tasks, int elements, IReadOnlyDictionary<string, string>? environment)
     {
         var script = new StringBuilder();
         script.Append("#!/bin/bash\n");
-        script.Append("# Written by dotnet flow: one task of a run per job (array element); docs/slurm.md.\n");
+        script.Append("# Written by dotnet flow: the tasks of one step, claimed one at a time by each job (array element); docs/slurm.md.\n");
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             script.Append("export ").Append(name).Append('=').Append(SlurmCommands.Quote(value)).Append('\n');
         }
-        script.Append("export FLOW_SLURM_JOB=\"${SLURM_JOB_ID:-}\"\n");
-        script.Append("i=\"${SLURM_ARRAY_TASK_ID:-0}\"\n");
-        script.Append("line=$(sed -n \"$((i + 1))p\" ").Append(SlurmCommands.Quote(tasksFile)).Append(")\n");
-        script.Append("eval \"set -- $line\"\n");
-        script.Append(SlurmCommands.Quote(dotnet)).Append(" exec ").Append(SlurmCommands.Quote(assembly)).Append(" step \"$@\" &\n");
-        script.Append("child=$!\n");
-        script.Append("trap 'kill -TERM \"$child\" 2>/dev/null' TERM INT HUP\n");
-        script.Append("wait \"$child\"; code=$?\n");
-        script.Append("while kill -0 \"$child\" 2>/dev/null; do wait \"$child\"; code=$?; done\n");
-        script.Append("printf '%s\\n' \"$code\" > ").Append(SlurmCommands.Quote(exitPrefix)).Append("\".$i.exit\"\n");
-        script.Append("exit \"$code\"\n");
+        script.Append("tasks=").Append(SlurmCommands.Quote(tasksFile)).Append('\n');
+        script.Append("claims=").Append(SlurmCommands.Quote(claimsDir)).Append('\n');
+        script.Append("exits=").Append(SlurmCommands.Quote(exitPrefix)).Append('\n');
+        script.Append(string.Create(CultureInfo.InvariantCulture, $"n={tasks}\nm={elements}\ndrain={DrainSeconds}\n"));
+        script.Append("""
+            i="${SLURM_ARRAY_TASK_ID:-0}"
+            if [ -n "${SLURM_ARRAY_JOB_ID:-}" ]; then me="${SLURM_ARRAY_JOB_ID}_$i"; else me="${SLURM_JOB_ID:-0}"; fi
+            stop=0
+            child=
+            trap 'stop=1; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null' TERM INT HUP
+            ran=0
+            first=$(( i * ((n + m - 1) / m) ))
+            for ((k = 0; k < n; k++)); do
+              [ "$stop" = 1 ] && break
+              if [ "$ran" -gt 0 ] && [ "$SECONDS" -ge "$drain" ]; then break; fi
+              l=$(( (first + k) % n ))
+              ( set -o noclobber; printf '%s\n' "$me" > "$claims/$l" ) 2>/dev/null || continue
+              line=$(sed -n "$((l + 1))p" "$tasks")
+              eval "set -- $line"
+
+            """);
+        script.Append("  ").Append(SlurmCommands.Quote(dotnet)).Append(" exec ").Append(SlurmCommands.Quote(assembly)).Append(" step \"$@\" &\n");
+        script.Append("""
+              child=$!
+              wait "$child"; code=$?
+              while kill -0 "$child" 2>/dev/null; do wait "$child"; code=$?; done
+              child=
+              printf '%s\n' "$code" > "$exits.$l.exit"
+              ran=$((ran + 1))
+            done
+
+            """);
         return script.ToString();
     }
 }

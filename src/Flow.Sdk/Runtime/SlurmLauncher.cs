@@ -131,7 +131,7 @@ internal sealed class SlurmLauncher : ITaskLauncher
             _stopping = true;
             ids = [.. _submitted];
             _pending.Clear();
-            foreach (var job in _jobs.Where(j => j.JobId is null).ToList())
+            foreach (var job in _jobs.Where(j => j.Batch is null).ToList())
             {
                 Complete(job, null, "stopped before it was submitted");
             }
@@ -213,19 +213,23 @@ internal sealed class SlurmLauncher : ITaskLauncher
             number = ++_scripts;
         }
         var basis = string.Create(CultureInfo.InvariantCulture, $"{launches[0].Request.Step}-{number}");
-        _fs.Directory.CreateDirectory(_jobsDir);
+        var claims = Path.Combine(_jobsDir, basis + ".claims");
+        _fs.Directory.CreateDirectory(claims);
         var tasksFile = Path.Combine(_jobsDir, basis + ".tasks");
         var scriptFile = Path.Combine(_jobsDir, basis + ".sh");
         var exitPrefix = Path.Combine(_jobsDir, basis);
+        // As many elements as may run at once: each drains the batch's tasks (SlurmScript), so no task waits for the
+        // controller to schedule it on its own.
+        var elements = Math.Min(launches.Count, _maxWorkers);
         _fs.File.WriteAllText(tasksFile, string.Concat(launches.Select(l => StepArguments(l.Request) + "\n")));
-        _fs.File.WriteAllText(scriptFile, SlurmScript.Write(_dotnet, _assembly, tasksFile, exitPrefix, launches[0].Environment));
+        _fs.File.WriteAllText(scriptFile, SlurmScript.Write(_dotnet, _assembly, tasksFile, claims, exitPrefix, launches.Count, elements, launches[0].Environment));
 
         var arguments = new List<string>
         {
             "--parsable",
             "--job-name=" + name,
             "--chdir=" + _fs.Directory.GetCurrentDirectory(),
-            "--output=" + Path.Combine(_jobsDir, basis + (launches.Count > 1 ? "_%a.out" : "_0.out")),
+            "--output=" + Path.Combine(_jobsDir, basis + (elements > 1 ? "_%a.out" : "_0.out")),
             "--ntasks=1",
         };
         var slurm = step?.Slurm;
@@ -233,13 +237,7 @@ internal sealed class SlurmLauncher : ITaskLauncher
         {
             arguments.Add("--partition=" + partition);
         }
-        var time = slurm?.Time ?? _settings.Time;
-        if (time is null && launches[0].TimeoutSeconds > 0)
-        {
-            // A [Timeout] stops the task itself; the job's limit is a minute later, so Slurm kills only a task that hangs.
-            time = ((launches[0].TimeoutSeconds + 119) / 60).ToString(CultureInfo.InvariantCulture);
-        }
-        if (time is not null)
+        if (JobTime(slurm?.Time ?? _settings.Time, launches[0].TimeoutSeconds) is { } time)
         {
             arguments.Add("--time=" + time);
         }
@@ -262,9 +260,9 @@ internal sealed class SlurmLauncher : ITaskLauncher
                 arguments.Add("--gres=gpu:" + resources.Gpu.ToString(CultureInfo.InvariantCulture));
             }
         }
-        if (launches.Count > 1)
+        if (elements > 1)
         {
-            arguments.Add(string.Create(CultureInfo.InvariantCulture, $"--array=0-{launches.Count - 1}%{_maxWorkers}"));
+            arguments.Add(string.Create(CultureInfo.InvariantCulture, $"--array=0-{elements - 1}"));
         }
         arguments.Add(scriptFile);
 
@@ -272,40 +270,79 @@ internal sealed class SlurmLauncher : ITaskLauncher
         var jobId = output.Trim().Split(';')[0];
         if (code != 0 || jobId.Length == 0 || !jobId.All(char.IsAsciiDigit))
         {
-            var why = $"sbatch refused the job{(launches.Count > 1 ? $" array of {launches.Count} tasks" : string.Empty)} of step {launches[0].Request.Step}: {SlurmCommands.FirstLine(error.Length > 0 ? error : output)}";
+            var why = $"sbatch refused the job{(elements > 1 ? $" array of {elements}" : string.Empty)} for {launches.Count} task(s) of step {launches[0].Request.Step}: {SlurmCommands.FirstLine(error.Length > 0 ? error : output)}";
             Broken ??= why + " (check the partition, time and resources; docs/slurm.md)";
             lock (_gate)
             {
                 foreach (var launch in launches)
                 {
-                    var job = _jobs.First(j => j.Launch == launch);
                     AttemptRecords.Fail(_store, launch.AttemptDir, "SlurmSubmitFailed", why);
-                    Complete(job, null, null);
+                    if (_jobs.FirstOrDefault(j => j.Launch == launch) is { } job)
+                    {
+                        Complete(job, null, null);
+                    }
                 }
             }
             return;
         }
         _fs.File.AppendAllText(Path.Combine(_jobsDir, "jobs"), $"{jobId} {name}\n");
+        var batch = new Batch(jobId, name, claims);
         lock (_gate)
         {
             _submitted.Add(jobId);
             for (var i = 0; i < launches.Count; i++)
             {
                 var job = _jobs.First(j => j.Launch == launches[i]);
-                job.JobId = launches.Count > 1 ? $"{jobId}_{i}" : jobId;
-                job.Name = name;
-                job.ExitFile = string.Create(CultureInfo.InvariantCulture, $"{exitPrefix}.{(launches.Count > 1 ? i : 0)}.exit");
-                job.OutputFile = Path.Combine(_jobsDir, string.Create(CultureInfo.InvariantCulture, $"{basis}_{(launches.Count > 1 ? i : 0)}.out"));
+                job.Batch = batch;
+                job.Line = i;
+                job.ExitFile = string.Create(CultureInfo.InvariantCulture, $"{exitPrefix}.{i}.exit");
+                job.OutputPrefix = Path.Combine(_jobsDir, basis);
+                job.ElementId = null;
             }
             if (_stopping)
             {
                 Cancel([jobId]);
             }
         }
-        foreach (var launch in launches)
+        RunConsole.TaskEvent(
+            $"[{_runId}/{launches[0].Request.Step}]",
+            elements > 1 ? $"{launches.Count} task(s) submitted as Slurm job array {jobId} of {elements}." : $"{launches.Count} task(s) submitted as Slurm job {jobId}.");
+    }
+
+    /// <summary>
+    /// The job's time limit: the step's or --with slurm's, else a [Timeout] and a minute (the task stops itself at its
+    /// timeout; Slurm kills only one that hangs); with the minute an element may still claim a task after it started.
+    /// </summary>
+    internal static string? JobTime(string? given, int timeoutSeconds)
+    {
+        var drain = SlurmScript.DrainSeconds / 60;
+        if (given is null)
         {
-            RunConsole.TaskEvent(launch.Prefix, launches.Count > 1 ? $"Submitted as Slurm job {jobId} (array of {launches.Count})." : $"Submitted as Slurm job {jobId}.");
+            return timeoutSeconds > 0 ? ((timeoutSeconds + 119) / 60 + drain).ToString(CultureInfo.InvariantCulture) : null;
         }
+        if (given is "UNLIMITED" or "INFINITE")
+        {
+            return given;
+        }
+        // D-H[:M[:S]] or M[:S] or H:M:S: in minutes, plus the drain time.
+        var days = 0;
+        var rest = given;
+        var dash = given.IndexOf('-');
+        if (dash > 0)
+        {
+            days = int.Parse(given[..dash], CultureInfo.InvariantCulture);
+            rest = given[(dash + 1)..];
+        }
+        var parts = rest.Split(':').Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+        var minutes = dash > 0
+            ? (parts[0] * 60) + (parts.Length > 1 ? parts[1] : 0) + (parts.Length > 2 ? (parts[2] + 59) / 60 : 0)
+            : parts.Length switch
+            {
+                1 => parts[0],
+                2 => parts[0] + ((parts[1] + 59) / 60),
+                _ => (parts[0] * 60) + parts[1] + ((parts[2] + 59) / 60),
+            };
+        return ((days * 1440) + minutes + drain).ToString(CultureInfo.InvariantCulture);
     }
 
     /// <summary>The <c>step</c> command's arguments for a task, quoted for the job script's shell.</summary>
@@ -352,7 +389,7 @@ internal sealed class SlurmLauncher : ITaskLauncher
             List<Job> watched;
             lock (_gate)
             {
-                watched = [.. _jobs.Where(j => j.JobId is not null)];
+                watched = [.. _jobs.Where(j => j.Batch is not null)];
             }
             if (watched.Count == 0)
             {
@@ -377,11 +414,19 @@ internal sealed class SlurmLauncher : ITaskLauncher
         }
     }
 
-    /// <summary>Notices a task's start (its started.json), echoes its new output, and completes it once its done.json exists.</summary>
+    /// <summary>Notices a task's claim and start, echoes its new output, and completes it once its done.json exists.</summary>
     private void Look(Job job)
     {
         var dir = job.Launch.AttemptDir;
-        if (!job.Started && _fs.File.Exists(Path.Combine(dir, "started.json")))
+        if (job.ElementId is null && job.Batch is { } batch)
+        {
+            var claim = Path.Combine(batch.Claims, job.Line.ToString(CultureInfo.InvariantCulture));
+            if (_fs.File.Exists(claim) && _fs.File.ReadAllText(claim).Trim() is { Length: > 0 } element)
+            {
+                job.ElementId = element;
+            }
+        }
+        if (!job.Started && job.ElementId is not null && _fs.File.Exists(Path.Combine(dir, "started.json")))
         {
             job.Started = true;
             job.StartedAt = Stopwatch.GetTimestamp();
@@ -416,8 +461,9 @@ internal sealed class SlurmLauncher : ITaskLauncher
     }
 
     /// <summary>
-    /// Asks the controller which of the run's jobs it still holds; one missing on two polls in a row without a
-    /// done.json is lost (cancelled before it started, killed, past its time, its node gone, or the controller forgot it).
+    /// Asks the controller which of the run's jobs it still holds. A claimed task whose element is missing on two polls
+    /// in a row without a done.json is lost (its job was cancelled, killed, past its time, its node gone, or the
+    /// controller forgot it); tasks no element claimed before the whole batch left the queue are submitted again.
     /// </summary>
     private void PollQueue(List<Job> open)
     {
@@ -434,7 +480,9 @@ internal sealed class SlurmLauncher : ITaskLauncher
             }
             return;
         }
+        // A job id is ours only with our job name: ids repeat after the controller loses its state.
         var queued = new HashSet<string>(StringComparer.Ordinal);
+        var batches = new HashSet<string>(StringComparer.Ordinal);
         foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var fields = line.Trim().Split('|');
@@ -442,19 +490,23 @@ internal sealed class SlurmLauncher : ITaskLauncher
             {
                 foreach (var id in ExpandIds(fields[0]))
                 {
-                    // A job id is ours only with our job name: ids repeat after the controller loses its state.
                     queued.Add(id + "|" + fields[2]);
+                    batches.Add(id.Split('_')[0] + "|" + fields[2]);
                 }
             }
         }
+        var resubmit = new List<TaskLaunch>();
+        foreach (var batch in open.Select(j => j.Batch!).Distinct())
+        {
+            batch.Missing = batches.Contains(batch.JobId + "|" + batch.Name) ? 0 : batch.Missing + 1;
+        }
         foreach (var job in open)
         {
-            if (queued.Contains(job.JobId + "|" + job.Name))
-            {
-                job.Missing = 0;
-                continue;
-            }
-            if (++job.Missing < 2)
+            var batch = job.Batch!;
+            var elementGone = job.ElementId is { } element && !queued.Contains(element + "|" + batch.Name);
+            job.Missing = job.ElementId is null ? 0 : elementGone ? job.Missing + 1 : 0;
+            var lost = job.ElementId is not null ? job.Missing >= 2 : batch.Missing >= 2;
+            if (!lost)
             {
                 continue;
             }
@@ -465,6 +517,13 @@ internal sealed class SlurmLauncher : ITaskLauncher
             }
             lock (_gate)
             {
+                if (job.ElementId is null && !_stopping)
+                {
+                    // Never claimed: every element left before reaching it (each stops claiming after a while).
+                    job.Batch = null;
+                    resubmit.Add(job.Launch);
+                    continue;
+                }
                 if (!_stopping)
                 {
                     AttemptRecords.Fail(_store, job.Launch.AttemptDir, "SlurmJobLost", LostReason(job));
@@ -472,19 +531,25 @@ internal sealed class SlurmLauncher : ITaskLauncher
                 Complete(job, null, _stopping ? "the run stopped and cancelled its Slurm jobs" : null);
             }
         }
+        foreach (var group in resubmit.GroupBy(l => l.Request.Step))
+        {
+            Submit([.. group]);
+        }
     }
 
     /// <summary>Why a job that left the queue without a record failed: its exit code when its script kept one, and its last output.</summary>
     private string LostReason(Job job)
     {
         var exit = _fs.File.Exists(job.ExitFile) ? _fs.File.ReadAllText(job.ExitFile!).Trim() : null;
-        var last = _fs.File.Exists(job.OutputFile)
-            ? _fs.File.ReadLines(job.OutputFile!).Select(l => l.Trim()).LastOrDefault(l => l.Length > 0)
+        var index = job.ElementId is { } element && element.Contains('_', StringComparison.Ordinal) ? element[(element.LastIndexOf('_') + 1)..] : "0";
+        var outputFile = job.OutputPrefix + "_" + index + ".out";
+        var last = _fs.File.Exists(outputFile)
+            ? _fs.File.ReadLines(outputFile).Select(l => l.Trim()).LastOrDefault(l => l.Length > 0)
             : null;
-        var reason = new StringBuilder($"Slurm job {job.JobId} ended without the task recording its outcome");
+        var reason = new StringBuilder($"Slurm job {job.ElementId} ended without the task recording its outcome");
         reason.Append(exit is not null
             ? $" (its process exited with code {exit})"
-            : " (cancelled before it started, killed, past its time limit, out of memory, or its node failed)");
+            : " (cancelled, killed, past its time limit, out of memory, or its node failed)");
         if (last is not null)
         {
             reason.Append("; its last output: ").Append(last.Length > 300 ? last[..300] + "…" : last);
@@ -536,7 +601,20 @@ internal sealed class SlurmLauncher : ITaskLauncher
         job.Done.TrySetResult(new LaunchResult(job.Launch, status, null, seconds, null, stopped));
     }
 
-    /// <summary>One task's job (or array element) as the launcher follows it.</summary>
+    /// <summary>One sbatch: a job or job array whose elements claim the batch's tasks.</summary>
+    private sealed class Batch(string jobId, string name, string claims)
+    {
+        public string JobId { get; } = jobId;
+
+        public string Name { get; } = name;
+
+        public string Claims { get; } = claims;
+
+        /// <summary>Gets or sets how many polls in a row found no element of it in the queue.</summary>
+        public int Missing { get; set; }
+    }
+
+    /// <summary>One task as the launcher follows it: its batch, its line there, the element that claimed it.</summary>
     private sealed class Job(TaskLaunch launch)
     {
         public TaskLaunch Launch { get; } = launch;
@@ -547,13 +625,15 @@ internal sealed class SlurmLauncher : ITaskLauncher
 
         public long? StartedAt { get; set; }
 
-        public string? JobId { get; set; }
+        public Batch? Batch { get; set; }
 
-        public string? Name { get; set; }
+        public int Line { get; set; }
+
+        public string? ElementId { get; set; }
 
         public string? ExitFile { get; set; }
 
-        public string? OutputFile { get; set; }
+        public string? OutputPrefix { get; set; }
 
         public bool Started { get; set; }
 
