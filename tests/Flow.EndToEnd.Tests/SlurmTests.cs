@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Flow.Sdk;
 using Flow.Tests;
@@ -195,6 +196,29 @@ public sealed partial class SlurmTests(PackedProduct product, SlurmCluster clust
     }
 
     [SlurmFact]
+    public async Task TaskKilledBeforeItCouldRecordAnything_IsLostWithItsExitCode_AndRetried()
+    {
+        var gate = Path.Combine(product.Root, "gate-" + Guid.NewGuid().ToString("N"));
+        using var running = Start(Project, "--flow", "GateFlow", "--gate", gate, "--with", "slurm");
+        await WaitForFileAsync(gate + ".ready-0");
+        var id = await running.RunIdAsync();
+
+        // SIGKILL to the task's own process (its pid in started.json): it cannot record anything; its job goes on and ends.
+        var started = Directory.GetFiles(Path.Combine(RunDir(Project, "GateFlow", id), "steps", "Sleep"), "started.json", SearchOption.AllDirectories).Single();
+        var pid = System.Text.Json.JsonDocument.Parse(File.ReadAllText(started)).RootElement.GetProperty("pid").GetInt32();
+        ProcessSignals(pid, "KILL");
+        await WaitForFileAsync(gate + ".ready-1");
+        File.WriteAllText(gate, "open");
+        var result = await running.WaitAsync();
+
+        result.ExitCode.ShouldBe(0, result.ToString());
+        var sleep = Client(Project).GetRun($"GateFlow/{RunId(result)}")["Sleep"].Task;
+        var lost = sleep.Attempts.First(a => a.Number == 0).Exception.ShouldNotBeNull();
+        lost.Type.ShouldBe("SlurmJobLost");
+        lost.Message.ShouldContain("ended without the task recording its outcome (its process exited with code 137)");
+    }
+
+    [SlurmFact]
     public async Task SubmitterKilled_ResumeCancelsItsLeftoverJobs_AndFinishesTheRun()
     {
         var gate = Path.Combine(product.Root, "gate-" + Guid.NewGuid().ToString("N"));
@@ -204,6 +228,9 @@ public sealed partial class SlurmTests(PackedProduct product, SlurmCluster clust
 
         running.KillOrchestrator();
         cluster.Queue().ShouldContain(j => j.Name == $"flow.{origin}.Sleep", "the job outlives its submitter");
+        var plan = Tool(Project, "resume", "--flow", "GateFlow", "--origin-run-id", origin, "--plan");
+        plan.ExitCode.ShouldBe(0, plan.ToString());
+        cluster.Queue().ShouldContain(j => j.Name == $"flow.{origin}.Sleep", "resume --plan changes nothing, not even the queue");
         File.Delete(gate + ".ready-0");
         using var resuming = new Background(product.ToolExecutable, ["resume", "--flow", "GateFlow", "--origin-run-id", origin, "--with", "slurm"], Project, Environment());
         await WaitForFileAsync(gate + ".ready-0"); // the resumed run's Sleep, after the origin's job was cancelled
@@ -288,6 +315,12 @@ public sealed partial class SlurmTests(PackedProduct product, SlurmCluster clust
         var result = Tool(dir, ["run", "--flow", flow, .. args]);
         result.ExitCode.ShouldBe(0, result.ToString());
         return (RunId(result), result);
+    }
+
+    private static void ProcessSignals(int pid, string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", pid.ToString(CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
     }
 
     private static string RunId(ProcessResult result) => RunStarted().Match(result.Output).Groups[1].Value;

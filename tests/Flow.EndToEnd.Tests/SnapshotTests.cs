@@ -103,6 +103,30 @@ public sealed partial class SnapshotTests(PackedProduct product)
     }
 
     [Fact]
+    public void CodeMaterialize_WritesTheRunsBuildOutputBackFromItsBlobs_AndTheStepRunsFromIt()
+    {
+        var dir = product.NewProject("Materialize");
+        PackedProduct.Must(product.Flow(dir, "run"));
+        FlowClient.UseDatastore(Path.Combine(dir, ".flow"));
+        var run = FlowClient.GetFlow("HelloFlow").LatestRun!;
+        var store = Path.Combine(dir, ".flow");
+        Directory.Delete(Path.Combine(store, "code"), recursive: true); // a node that has only the datastore's blobs
+
+        var materialized = product.Flow(dir, "code", "latest", "--materialize");
+
+        materialized.ExitCode.ShouldBe(0, materialized.ToString());
+        var assembly = materialized.Stdout.Trim();
+        assembly.ShouldBe(Path.Combine(store, "code", run.Code.Hash, "Materialize.dll"));
+        var replay = product.Dotnet(dir, "exec", assembly, "step", "--datastore", store, "--flow", "HelloFlow",
+            "--run-id", run.Id, "--step", "Hello", "--task-id", "80", "--input-paths", $"{run.Id}/Start/1", "--logs");
+        replay.ExitCode.ShouldBe(0, replay.ToString());
+        FlowClient.GetRun(run.Pathspec)["Hello"]["80"].Stdout.ShouldContain("Hello, world!");
+        var both = product.Flow(dir, "code", "latest", "--materialize", "--extract", "x");
+        both.ExitCode.ShouldBe(2, both.ToString());
+        both.Stderr.ShouldContain("give one of them");
+    }
+
+    [Fact]
     public void Step_IsAReplayableUnit_RunnableOnItsOwnFromTheSnapshot()
     {
         var dir = product.NewProject("Replay");

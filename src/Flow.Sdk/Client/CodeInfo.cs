@@ -25,6 +25,19 @@ public sealed class CodeInfo
     /// <summary>Gets the graphs of the snapshot's flows, as the build recorded them.</summary>
     public IReadOnlyList<Graph.FlowGraph> Graphs => Manifest.Graphs();
 
+    /// <summary>
+    /// Writes the snapshot's build output to the datastore's <c>code/&lt;hash&gt;/</c> (once; a complete folder is
+    /// reused) and returns the path of the flow assembly there: what a cluster node runs the task contract's
+    /// <c>step</c> command from (<c>dotnet exec PATH step ...</c>, docs/task-contract.md).
+    /// </summary>
+    /// <returns>The flow assembly's full path.</returns>
+    public string Materialize()
+    {
+        _store.Protect();
+        var dir = new SnapshotStore(_store).Materialize(Hash, Manifest);
+        return Path.GetFullPath(Path.Combine(dir, Manifest.Assembly));
+    }
+
     /// <summary>Opens one of <see cref="Sources"/> to read, as the run executed it.</summary>
     /// <param name="path">The file's path, as <see cref="Sources"/> lists it.</param>
     /// <returns>The file's content; dispose it.</returns>

@@ -195,30 +195,34 @@ public static class FlowHost
         {
             throw new FlowException($"Run {originId} of {flow.Name} is still running; resume it once it has ended (or its processes have died).");
         }
-        if (SlurmLauncher.CancelLeftovers(store, flow.Name, originId) is > 0 and var cancelled)
+        ResumePlan Plan()
         {
-            // Its orchestrator died with jobs queued or running: they end (and record so) before the plan reads the run.
-            Console.WriteLine($"Cancelled {cancelled} Slurm job(s) that run {originId} left in the queue.");
-        }
-        ResumePlan plan;
-        try
-        {
-            var changed = ResumePlan.CodeChanges(store, flow.Name, origin, Path.Combine(AppContext.BaseDirectory, SnapshotManifest.FolderName));
-            plan = ResumePlan.Build(store, flow.Graph, originId, fromStep, changed);
-        }
-        catch (DirectoryNotFoundException)
-        {
-            throw new FlowException($"Flow {flow.Name} has no run {originId} in {root} any more (gc removed it while resume read it); resume another run.");
+            try
+            {
+                var changed = ResumePlan.CodeChanges(store, flow.Name, origin, Path.Combine(AppContext.BaseDirectory, SnapshotManifest.FolderName));
+                return ResumePlan.Build(store, flow.Graph, originId, fromStep, changed);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                throw new FlowException($"Flow {flow.Name} has no run {originId} in {root} any more (gc removed it while resume read it); resume another run.");
+            }
         }
         if (options.Has("plan"))
         {
-            Console.Write(plan.Describe(flow.Name));
+            // Changes nothing, not even jobs the origin left in a Slurm queue (their tasks show as unfinished).
+            Console.Write(Plan().Describe(flow.Name));
             return ExitCodes.Success;
         }
         if (!store.IsWritable())
         {
             throw new FlowException($"The datastore {root} is read-only for this user: resume cannot record a run there (nothing was changed); run it as a user who can write there, or use --plan to see what it would do.", ExitCodes.Failure);
         }
+        if (SlurmLauncher.CancelLeftovers(store, flow.Name, originId) is > 0 and var cancelled)
+        {
+            // Its orchestrator died with jobs queued or running: they end (and record so) before the plan reads the run.
+            Console.WriteLine($"Cancelled {cancelled} Slurm job(s) that run {originId} left in the queue.");
+        }
+        var plan = Plan();
         // The origin's run options and user tags hold unless given again: a run started with --max-num-splits 200
         // resumes with it (docs/resume.md).
         if (origin.Options is { } kept)

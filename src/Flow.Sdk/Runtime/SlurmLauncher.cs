@@ -397,11 +397,17 @@ internal sealed class SlurmLauncher : ITaskLauncher
             }
             try
             {
+                // Claimed tasks every tick; unclaimed ones too while few, else with the queue (a wide array on a network
+                // file system would otherwise cost a stat per waiting task five times a second).
+                var queueTick = Stopwatch.GetElapsedTime(lastQueuePoll) >= s_queuePoll;
                 foreach (var job in watched)
                 {
-                    Look(job);
+                    if (job.ElementId is not null || queueTick || watched.Count <= 64)
+                    {
+                        Look(job);
+                    }
                 }
-                if (Stopwatch.GetElapsedTime(lastQueuePoll) >= s_queuePoll)
+                if (queueTick)
                 {
                     lastQueuePoll = Stopwatch.GetTimestamp();
                     PollQueue([.. watched.Where(j => !j.Done.Task.IsCompleted)]);

@@ -94,7 +94,7 @@ internal sealed class TagCommand(IConsole console, IFileSystem fs, WorkingDirect
     private static string Describe(IReadOnlyList<string> tags) => tags.Count == 0 ? "(none)" : string.Join(", ", tags);
 }
 
-/// <summary><c>dotnet flow code &lt;run&gt; [--extract DIR]</c>: the sources a run executed, listed or restored.</summary>
+/// <summary><c>dotnet flow code &lt;run&gt; [--extract DIR | --materialize]</c>: the sources a run executed, listed or restored; its build output materialized.</summary>
 [Command("code", Description = "List the source files of the code snapshot a run executed, or restore them with --extract DIR (they build as they did).", ThrowOnUnexpectedArgument = false)]
 [HelpOption("-h|--help")]
 internal sealed class CodeCommand(IConsole console, IFileSystem fs, WorkingDirectory cwd) : ProjectCommand(console, fs, cwd)
@@ -108,12 +108,15 @@ internal sealed class CodeCommand(IConsole console, IFileSystem fs, WorkingDirec
     [Option("--extract <DIR>", Description = "Write the sources and project files into DIR (a new or empty folder; created if needed).")]
     public string? Extract { get; set; }
 
+    [Option("--materialize", Description = "Write the run's build output to the datastore's code/ folder (once) and print the flow assembly to run the step command from, on a cluster node say.")]
+    public bool MaterializeCode { get; set; }
+
     public int OnExecute()
     {
         CheckUsage("code", Flow);
         if (Run is null)
         {
-            throw new FlowException("Usage: dotnet flow code RUN [--extract DIR] (for example: dotnet flow code latest --extract restored).");
+            throw new FlowException("Usage: dotnet flow code RUN [--extract DIR | --materialize] (for example: dotnet flow code latest --extract restored).");
         }
         if (Extract is not null && string.IsNullOrWhiteSpace(Extract))
         {
@@ -125,10 +128,23 @@ internal sealed class CodeCommand(IConsole console, IFileSystem fs, WorkingDirec
         {
             CheckExtractTarget(target);
         }
+        if (MaterializeCode && Extract is not null)
+        {
+            throw new FlowException("--materialize and --extract do different things: give one of them.");
+        }
         var store = OpenStore();
         var (flow, id) = StoreCommand.Resolve(store, Run, Flow);
         var run = FlowClient.GetFlow(store, flow).GetRun(id);
         var code = run.Code;
+        if (MaterializeCode)
+        {
+            if (!store.IsWritable())
+            {
+                throw new FlowException($"The datastore {store.Root} is read-only for this user: --materialize writes its code/ folder; run it as a user who can write there.", ExitCodes.Failure);
+            }
+            Console.Out.WriteLine(code.Materialize());
+            return ExitCodes.Success;
+        }
         if (Extract is null)
         {
             var text = new StringBuilder();
