@@ -246,6 +246,27 @@ public sealed partial class SlurmTests(PackedProduct product, SlurmCluster clust
     }
 
     [SlurmFact]
+    public async Task LogsFollow_StreamsAJobsOutputWhileItRuns_AndEndsWithTheTask()
+    {
+        var gate = Path.Combine(product.Root, "gate-" + Guid.NewGuid().ToString("N"));
+        using var running = Start(Project, "--flow", "GateFlow", "--gate", gate, "--with", "slurm");
+        await WaitForFileAsync(gate + ".ready-0");
+        var id = await running.RunIdAsync();
+
+        var follow = Task.Run(() => Tool(Project, "logs", $"GateFlow/{id}/Sleep", "--follow"));
+        await Task.Delay(1000);
+        follow.IsCompleted.ShouldBeFalse("--follow waits while the job runs");
+        File.WriteAllText(gate, "open");
+        var followed = await follow;
+        var result = await running.WaitAsync();
+
+        result.ExitCode.ShouldBe(0, result.ToString());
+        followed.ExitCode.ShouldBe(0, followed.ToString());
+        followed.Stdout.ShouldContain("waiting at the gate (attempt 0)");
+        followed.Stdout.ShouldContain("through the gate");
+    }
+
+    [SlurmFact]
     public async Task InterruptingTheRun_CancelsEveryJobItSubmitted_AndRecordsTheTaskFailed()
     {
         var gate = Path.Combine(product.Root, "gate-" + Guid.NewGuid().ToString("N"));

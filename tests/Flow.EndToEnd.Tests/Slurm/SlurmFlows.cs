@@ -118,12 +118,14 @@ public partial class GateFlow : FlowSpec
     public void Sleep()
     {
         Attempt = Current.Attempt;
+        Console.WriteLine($"waiting at the gate (attempt {Current.Attempt})");
         File.WriteAllText(Gate + ".ready-" + Current.Attempt, Environment.GetEnvironmentVariable("SLURM_JOB_ID") ?? "");
         var waited = System.Diagnostics.Stopwatch.StartNew();
         while (!File.Exists(Gate) && waited.Elapsed < TimeSpan.FromMinutes(2))
         {
             Thread.Sleep(100);
         }
+        Console.WriteLine("through the gate");
         Next(End);
     }
 
