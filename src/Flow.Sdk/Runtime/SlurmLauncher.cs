@@ -190,8 +190,17 @@ internal sealed class SlurmLauncher : ITaskLauncher
         return left.Count;
     }
 
+    /// <summary>
+    /// Ends the monitor. After a stop (an interrupt, a failed task) it first waits, up to half a minute, until the
+    /// controller holds none of the run's jobs (a cancelled job lingers while its processes end), so nothing of the run
+    /// runs once <c>dotnet flow run</c> has returned, as with local tasks.
+    /// </summary>
     public void Dispose()
     {
+        if (_stopping)
+        {
+            WaitUntilGone(TimeSpan.FromSeconds(30));
+        }
         _stop.Cancel();
         try
         {
@@ -201,6 +210,28 @@ internal sealed class SlurmLauncher : ITaskLauncher
         {
         }
         _stop.Dispose();
+    }
+
+    private void WaitUntilGone(TimeSpan limit)
+    {
+        HashSet<string> ours;
+        lock (_gate)
+        {
+            ours = [.. _submitted];
+        }
+        var name = $"flow.{_runId}.";
+        var waited = Stopwatch.StartNew();
+        while (ours.Count > 0 && waited.Elapsed < limit)
+        {
+            var (code, output, _) = SlurmCommands.Run("squeue", ["-h", "-r", "--me", "-o", "%i|%j"]);
+            if (code != 0 || !output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                    .Select(l => l.Trim().Split('|'))
+                    .Any(f => f.Length == 2 && ours.Contains(f[0].Split('_')[0]) && f[1].StartsWith(name, StringComparison.Ordinal)))
+            {
+                return;
+            }
+            Thread.Sleep(300);
+        }
     }
 
     private void Submit(List<TaskLaunch> launches)
