@@ -191,16 +191,13 @@ internal sealed class SlurmLauncher : ITaskLauncher
     }
 
     /// <summary>
-    /// Ends the monitor. After a stop (an interrupt, a failed task) it first waits, up to half a minute, until the
-    /// controller holds none of the run's jobs (a cancelled job lingers while its processes end), so nothing of the run
-    /// runs once <c>dotnet flow run</c> has returned, as with local tasks.
+    /// Ends the monitor. It first waits, up to half a minute, until the controller holds none of the run's jobs (a job
+    /// lingers a moment after its task recorded its end, and a cancelled one while its processes stop), so nothing of
+    /// the run runs once <c>dotnet flow run</c> has returned, as with local tasks.
     /// </summary>
     public void Dispose()
     {
-        if (_stopping)
-        {
-            WaitUntilGone(TimeSpan.FromSeconds(30));
-        }
+        WaitUntilGone(TimeSpan.FromSeconds(30));
         _stop.Cancel();
         try
         {
