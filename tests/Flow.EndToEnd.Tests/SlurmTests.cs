@@ -178,9 +178,9 @@ public sealed partial class SlurmTests(PackedProduct product, SlurmCluster clust
     [SlurmFact]
     public async Task Scancel_IsRecordedAsTheTasksFailure_AndRetried()
     {
-        var gate = Path.Combine(product.Root, "gate-" + Guid.NewGuid().ToString("N"));
-        using var running = Start(Project, "--flow", "GateFlow", "--gate", gate, "--with", "slurm");
-        var job = await WaitForFileAsync(gate + ".ready-0");
+        var gate = NewGate();
+        using var running = await StartAtTheGateAsync(gate);
+        var job = await File.ReadAllTextAsync(gate + ".ready-0");
 
         cluster.Client("scancel", job.Trim()).ExitCode.ShouldBe(0);
         await WaitForFileAsync(gate + ".ready-1");
@@ -198,9 +198,8 @@ public sealed partial class SlurmTests(PackedProduct product, SlurmCluster clust
     [SlurmFact]
     public async Task TaskKilledBeforeItCouldRecordAnything_IsLostWithItsExitCode_AndRetried()
     {
-        var gate = Path.Combine(product.Root, "gate-" + Guid.NewGuid().ToString("N"));
-        using var running = Start(Project, "--flow", "GateFlow", "--gate", gate, "--with", "slurm");
-        await WaitForFileAsync(gate + ".ready-0");
+        var gate = NewGate();
+        using var running = await StartAtTheGateAsync(gate);
         var id = await running.RunIdAsync();
 
         // SIGKILL to the task's own process (its pid in started.json): it cannot record anything; its job goes on and ends.
@@ -221,9 +220,8 @@ public sealed partial class SlurmTests(PackedProduct product, SlurmCluster clust
     [SlurmFact]
     public async Task SubmitterKilled_ResumeCancelsItsLeftoverJobs_AndFinishesTheRun()
     {
-        var gate = Path.Combine(product.Root, "gate-" + Guid.NewGuid().ToString("N"));
-        using var running = Start(Project, "--flow", "GateFlow", "--gate", gate, "--with", "slurm");
-        await WaitForFileAsync(gate + ".ready-0");
+        var gate = NewGate();
+        using var running = await StartAtTheGateAsync(gate);
         var origin = await running.RunIdAsync();
 
         running.KillOrchestrator();
@@ -248,9 +246,8 @@ public sealed partial class SlurmTests(PackedProduct product, SlurmCluster clust
     [SlurmFact]
     public async Task LogsFollow_StreamsAJobsOutputWhileItRuns_AndEndsWithTheTask()
     {
-        var gate = Path.Combine(product.Root, "gate-" + Guid.NewGuid().ToString("N"));
-        using var running = Start(Project, "--flow", "GateFlow", "--gate", gate, "--with", "slurm");
-        await WaitForFileAsync(gate + ".ready-0");
+        var gate = NewGate();
+        using var running = await StartAtTheGateAsync(gate);
         var id = await running.RunIdAsync();
 
         var follow = Task.Run(() => Tool(Project, "logs", $"GateFlow/{id}/Sleep", "--follow"));
@@ -269,9 +266,8 @@ public sealed partial class SlurmTests(PackedProduct product, SlurmCluster clust
     [SlurmFact]
     public async Task InterruptingTheRun_CancelsEveryJobItSubmitted_AndRecordsTheTaskFailed()
     {
-        var gate = Path.Combine(product.Root, "gate-" + Guid.NewGuid().ToString("N"));
-        using var running = Start(Project, "--flow", "GateFlow", "--gate", gate, "--with", "slurm");
-        await WaitForFileAsync(gate + ".ready-0");
+        var gate = NewGate();
+        using var running = await StartAtTheGateAsync(gate);
         var id = await running.RunIdAsync();
 
         running.Signal("TERM");
@@ -368,6 +364,24 @@ public sealed partial class SlurmTests(PackedProduct product, SlurmCluster clust
             await Task.Delay(100);
         }
         return await File.ReadAllTextAsync(path);
+    }
+
+    private string NewGate() => Path.Combine(product.Root, "gate-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>GateFlow on the cluster, returned once its Sleep task (attempt 0) stands at the closed gate.</summary>
+    private async Task<Background> StartAtTheGateAsync(string gate)
+    {
+        var running = Start(Project, "--flow", "GateFlow", "--gate", gate, "--with", "slurm");
+        try
+        {
+            await WaitForFileAsync(gate + ".ready-0");
+            return running;
+        }
+        catch
+        {
+            running.Dispose();
+            throw;
+        }
     }
 
     private Background Start(string dir, params string[] args) => new(product.ToolExecutable, ["run", .. args], dir, Environment());

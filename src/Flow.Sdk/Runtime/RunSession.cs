@@ -34,6 +34,18 @@ internal static class RunSession
     public static async Task<int> ExecuteAsync(IFileSystem fs, FlowDefinition flow, RunSettings settings, Stopwatch watch, Func<FlowDatastore, RunInputs> inputs)
     {
         RunConsole.Configure(settings.Quiet, settings.VerboseTasks);
+        var slurm = settings.Slurm ?? SlurmSettings.StepsOnly;
+        var onSlurm = flow.Graph.Steps.Where(slurm.Runs).Select(s => s.Name).ToList();
+        if (onSlurm.Count > 0)
+        {
+            // Refused before anything is written: no Slurm here, or a datastore (and the code snapshot in it) the nodes
+            // cannot read.
+            if (!SlurmCommands.OnPath("sbatch"))
+            {
+                throw new FlowException($"Step {onSlurm[0]} runs on Slurm ({(slurm.AllSteps ? "--with slurm" : "[Slurm]")}) but sbatch is not on PATH: run the flow on a machine of the cluster (a login node) with Slurm's client installed, or without --with slurm (docs/slurm.md).", ExitCodes.Usage);
+            }
+            SlurmReach.Check(slurm, "the datastore", settings.DatastoreRoot);
+        }
         var store = FlowDatastore.Open(fs, settings.DatastoreRoot, create: true);
         StartupTrace.Mark("opened");
         // The lease first: everything this run stores or reuses from now on is safe from a concurrent gc.
@@ -47,18 +59,6 @@ internal static class RunSession
         }
         var codeDir = snapshots.Materialize(hash, manifest);
         StartupTrace.Mark("snapshot");
-        var slurm = settings.Slurm ?? SlurmSettings.StepsOnly;
-        var onSlurm = flow.Graph.Steps.Where(slurm.Runs).Select(s => s.Name).ToList();
-        if (onSlurm.Count > 0)
-        {
-            // Refused before the run exists: no Slurm here, or paths the nodes cannot read.
-            if (!SlurmCommands.OnPath("sbatch"))
-            {
-                throw new FlowException($"Step {onSlurm[0]} runs on Slurm ({(slurm.AllSteps ? "--with slurm" : "[Slurm]")}) but sbatch is not on PATH: run the flow on a machine of the cluster (a login node) with Slurm's client installed, or without --with slurm (docs/slurm.md).", ExitCodes.Usage);
-            }
-            SlurmReach.Check(slurm, "the datastore", store.Root);
-            SlurmReach.Check(slurm, "the code snapshot", codeDir);
-        }
 
         // Everything that can still be refused is checked before the run exists. The parameters' blobs are made durable
         // together, before run.json names them.
