@@ -29,6 +29,58 @@ public sealed class SchedulerTests(PackedProduct product)
         MostAtOnce(dir, run).ShouldBeGreaterThan(1);
     }
 
+    [Fact]
+    public void RefusedRun_OfCodeThatRanBefore_LeavesNoWorkerBehind()
+    {
+        // A run of code that ran before starts its first worker before it opens the datastore; a run refused after
+        // that (here by a datastore of a newer format) must end that worker too.
+        var dir = LabProject.Get(product);
+        product.Flow(dir, "run", "--flow", "TypedFlow").ExitCode.ShouldBe(0);
+        var format = Path.Combine(dir, ".flow", "format.json");
+        var kept = File.ReadAllText(format);
+        ProcessResult refused;
+        try
+        {
+            File.WriteAllText(format, "{\"format\":99}");
+            refused = product.Flow(dir, "run", "--flow", "TypedFlow");
+        }
+        finally
+        {
+            File.WriteAllText(format, kept);
+        }
+
+        refused.ExitCode.ShouldBe(2, refused.ToString());
+        refused.Stderr.ShouldContain("newer than this dotnet flow reads");
+        WorkersOf(dir).ShouldBeEmpty("the worker started early ends with the refused run");
+    }
+
+    /// <summary>Worker processes running code from this project's datastore.</summary>
+    private static List<int> WorkersOf(string dir)
+    {
+        var datastore = Path.Combine(dir, ".flow");
+        var workers = new List<int>();
+        foreach (var proc in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(proc), out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                var args = File.ReadAllText(Path.Combine(proc, "cmdline")).Replace('\0', ' ');
+                if (args.Contains("__worker", StringComparison.Ordinal) && args.Contains(datastore, StringComparison.Ordinal))
+                {
+                    workers.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+                // Ended meanwhile.
+            }
+        }
+        return workers;
+    }
+
     /// <summary>The largest number of Nap attempts whose [started, finished] intervals overlap.</summary>
     private static int MostAtOnce(string dir, ProcessResult run)
     {

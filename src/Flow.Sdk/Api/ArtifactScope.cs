@@ -107,7 +107,16 @@ internal sealed class ArtifactScope
     }
 
     /// <summary>Artifacts set in this task, and artifacts read that may have been changed in place.</summary>
-    public IEnumerable<(string Name, Slot Slot)> Touched => _slots.Select(p => (p.Key, p.Value));
+    public IEnumerable<(string Name, Slot Slot)> Touched
+    {
+        get
+        {
+            foreach (var (name, slot) in _slots)
+            {
+                yield return (name, slot);
+            }
+        }
+    }
 
     internal sealed record Slot(object? Value, Type Type, bool IsSet, ArtifactRef? LoadedFrom)
     {

@@ -9,7 +9,8 @@ namespace Flow.Sdk.Datastore;
 internal sealed class BlobBatch : IDisposable
 {
     private readonly BlobStore _store;
-    private readonly List<(string Sha, string Temp, string Final, bool Durable)> _pending = [];
+    // A class, not a value tuple: generic code over reference types is compiled ahead of time (docs/performance.md).
+    private readonly List<PendingBlob> _pending = [];
     private readonly HashSet<string> _shas = new(StringComparer.Ordinal);
     private bool _ended;
 
@@ -33,14 +34,14 @@ internal sealed class BlobBatch : IDisposable
             _store.TryDelete(temp); // the same value twice in one batch: one blob
             return;
         }
-        _pending.Add((sha, temp, final, durable));
+        _pending.Add(new PendingBlob(sha, temp, final, durable));
     }
 
     /// <summary>Makes every blob of the batch durable and visible; a record naming them may be written after this.</summary>
     public void Commit()
     {
         var fs = _store.FileSystem;
-        var unsynced = _pending.Where(p => !p.Durable).ToList();
+        var unsynced = _pending.FindAll(p => !p.Durable);
         if (unsynced.Count >= FileSync.BatchThreshold)
         {
             FileSync.FileSystemOf(fs, _store.TempDirectory);
@@ -93,3 +94,6 @@ internal sealed class BlobBatch : IDisposable
         }
     }
 }
+
+/// <summary>A blob of a batch: its key, its temp file, where it goes, whether its bytes are on the disk already.</summary>
+internal sealed record PendingBlob(string Sha, string Temp, string Final, bool Durable);

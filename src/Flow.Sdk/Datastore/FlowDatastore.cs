@@ -380,9 +380,16 @@ internal sealed partial class FlowDatastore
         {
             return [];
         }
-        return [.. FileSystem.Directory.EnumerateDirectories(dir)
-            .Select(d => int.TryParse(FileSystem.Path.GetFileName(d), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : -1)
-            .Where(n => n >= 0).Order()];
+        var attempts = new List<int>();
+        foreach (var d in FileSystem.Directory.EnumerateDirectories(dir))
+        {
+            if (int.TryParse(FileSystem.Path.GetFileName(d), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n))
+            {
+                attempts.Add(n);
+            }
+        }
+        attempts.Sort();
+        return attempts;
     }
 
     public void StartAttempt(string attemptDir, AttemptStartRecord start)

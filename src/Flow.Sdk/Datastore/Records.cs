@@ -19,6 +19,23 @@ internal interface IJsonRecord<TSelf>
 /// <summary>Reading helpers: a missing or mistyped required property is a <see cref="JsonException"/>.</summary>
 internal static class Json
 {
+    /// <summary>
+    /// A dictionary's keys in ordinal order, for records written in a stable order. An array sort rather than LINQ's
+    /// OrderBy over key-value pairs: this runs in every task, and that generic code is compiled at run time, not
+    /// ahead of it (docs/performance.md).
+    /// </summary>
+    public static string[] SortedKeys<TValue>(IReadOnlyDictionary<string, TValue> dictionary)
+    {
+        var keys = new string[dictionary.Count];
+        var i = 0;
+        foreach (var key in dictionary.Keys)
+        {
+            keys[i++] = key;
+        }
+        Array.Sort(keys, StringComparer.Ordinal);
+        return keys;
+    }
+
     public static byte[] Bytes<T>(T record)
         where T : IJsonRecord<T>
     {
@@ -81,10 +98,10 @@ internal static class Json
     public static void WriteArtifacts(this Utf8JsonWriter json, string name, IReadOnlyDictionary<string, ArtifactRef> artifacts)
     {
         json.WriteStartObject(name);
-        foreach (var (key, reference) in artifacts.OrderBy(a => a.Key, StringComparer.Ordinal))
+        foreach (var key in Json.SortedKeys(artifacts))
         {
             json.WritePropertyName(key);
-            reference.Write(json);
+            artifacts[key].Write(json);
         }
         json.WriteEndObject();
     }
@@ -161,9 +178,9 @@ internal sealed record RunRecord(
         {
             // Included files: the property name and the path the run was given (the content is the parameter's blob).
             json.WriteStartObject("files");
-            foreach (var (name, path) in Files.OrderBy(f => f.Key, StringComparer.Ordinal))
+            foreach (var name in Json.SortedKeys(Files))
             {
-                json.WriteString(name, path);
+                json.WriteString(name, Files[name]);
             }
             json.WriteEndObject();
         }

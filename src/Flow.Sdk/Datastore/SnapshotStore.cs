@@ -24,7 +24,7 @@ internal sealed record SnapshotManifest(
     public const string FileName = "snapshot.json";
     public const string FolderName = "flow-snapshot";
 
-    public IReadOnlyList<FlowGraph> Graphs() => [.. Flows.Select(FlowGraph.Parse)];
+    public IReadOnlyList<FlowGraph> Graphs() => FlowGraph.Map(Flows, FlowGraph.Parse);
 
     public static SnapshotManifest Parse(ReadOnlySpan<byte> json) => Json.Parse<SnapshotManifest>(json.ToArray());
 
@@ -36,8 +36,18 @@ internal sealed record SnapshotManifest(
         json.Text("sdkVersion"),
         json.Text("assembly"),
         json.Text("projectPath"),
-        [.. json.GetProperty("files").EnumerateArray().Select(f => new SnapshotFile(f.Text("path"), f.Text("sha"), f.GetProperty("size").GetInt64()))],
-        [.. json.GetProperty("flows").EnumerateArray().Select(f => f.Clone())]);
+        FlowGraph.Map(json.GetProperty("files").EnumerateArray(), f => new SnapshotFile(f.Text("path"), f.Text("sha"), f.GetProperty("size").GetInt64())),
+        ClonedFlows(json.GetProperty("flows")));
+
+    private static List<JsonElement> ClonedFlows(JsonElement flows)
+    {
+        var list = new List<JsonElement>();
+        foreach (var flow in flows.EnumerateArray())
+        {
+            list.Add(flow.Clone());
+        }
+        return list;
+    }
 }
 
 /// <summary>Imports code snapshots into the datastore file by file, and materializes them for execution.</summary>
@@ -46,6 +56,25 @@ internal sealed class SnapshotStore(FlowDatastore store)
     private readonly IFileSystem _fs = store.FileSystem;
 
     public string CodeDir(string hash) => _fs.Path.Combine(store.Root, "code", hash);
+
+    /// <summary>
+    /// The assembly to execute of the snapshot in <paramref name="snapshotDir"/> when a run materialized it whole
+    /// before, found without opening the datastore (a run of unchanged code can start a worker from it at once);
+    /// else null.
+    /// </summary>
+    public static string? MaterializedBefore(IFileSystem fs, string datastoreRoot, string snapshotDir)
+    {
+        try
+        {
+            var bytes = fs.File.ReadAllBytes(fs.Path.Combine(snapshotDir, SnapshotManifest.FileName));
+            var dir = fs.Path.Combine(datastoreRoot, "code", BlobStore.Hash(bytes));
+            return fs.File.Exists(fs.Path.Combine(dir, ".complete")) ? fs.Path.Combine(dir, SnapshotManifest.Parse(bytes).Assembly) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>
     /// Stores every file of the snapshot in <paramref name="snapshotDir"/> that the datastore lacks, then the

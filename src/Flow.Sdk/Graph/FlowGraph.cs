@@ -15,8 +15,23 @@ public sealed record FlowGraph(
     /// <summary>Gets a step by name, matched without regard to case.</summary>
     /// <param name="name">The step name.</param>
     /// <returns>The step, or null.</returns>
-    public GraphStep? FindStep(string name) =>
-        Steps.FirstOrDefault(s => s.Name == name) ?? Steps.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
+    public GraphStep? FindStep(string name)
+    {
+        // A loop, not LINQ: the scheduler asks for every task it dispatches.
+        GraphStep? folded = null;
+        foreach (var step in Steps)
+        {
+            if (step.Name == name)
+            {
+                return step;
+            }
+            if (folded is null && string.Equals(step.Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                folded = step;
+            }
+        }
+        return folded;
+    }
 
     /// <summary>Parses the JSON form the generator embeds.</summary>
     /// <param name="json">The graph JSON.</param>
@@ -38,10 +53,10 @@ public sealed record FlowGraph(
             return new FlowGraph(
                 Text(json, "name") ?? throw new JsonException("a flow graph needs a name"),
                 Text(json, "description"),
-                [.. Items(json, "steps").Select(s => new GraphStep(
+                Map(Items(json, "steps"), s => new GraphStep(
                     Text(s, "name") ?? throw new JsonException("a step needs a name"),
                     Text(s, "kind") ?? "linear",
-                    [.. Items(s, "next").Select(n => n.GetString() ?? string.Empty)],
+                    Map(Items(s, "next"), n => n.GetString() ?? string.Empty),
                     Text(s, "forEach"),
                     Text(s, "description"),
                     Text(s, "file"),
@@ -52,7 +67,7 @@ public sealed record FlowGraph(
                     s.TryGetProperty("catch", out var caught) && caught.ValueKind == JsonValueKind.String ? caught.GetString() : null,
                     s.TryGetProperty("timeout", out var timeout) && timeout.ValueKind == JsonValueKind.Number ? timeout.GetInt32() : 0,
                     s.TryGetProperty("environment", out var environment) && environment.ValueKind == JsonValueKind.Object
-                        ? environment.EnumerateObject().ToDictionary(e => e.Name, e => e.Value.GetString() ?? string.Empty, StringComparer.Ordinal)
+                        ? EnvironmentVariables(environment)
                         : null,
                     s.TryGetProperty("card", out var card) && card.ValueKind == JsonValueKind.Object
                         ? new GraphCard(Text(card, "title"), !card.TryGetProperty("artifacts", out var listed) || listed.ValueKind != JsonValueKind.False)
@@ -64,8 +79,8 @@ public sealed record FlowGraph(
                     s.TryGetProperty("resources", out var resources) && resources.ValueKind == JsonValueKind.Object
                         ? new GraphResources(Number(resources, "cpu"), Number(resources, "memoryMb"), Number(resources, "gpu"))
                         : null,
-                    s.TryGetProperty("local", out var local) && local.ValueKind == JsonValueKind.True))],
-                [.. Items(json, "parameters").Select(p => new GraphParameter(
+                    s.TryGetProperty("local", out var local) && local.ValueKind == JsonValueKind.True)),
+                Map(Items(json, "parameters"), p => new GraphParameter(
                     Text(p, "name") ?? throw new JsonException("a parameter needs a name"),
                     Text(p, "option") ?? throw new JsonException("a parameter needs an option"),
                     Text(p, "type") ?? "string",
@@ -75,7 +90,7 @@ public sealed record FlowGraph(
                     p.TryGetProperty("file", out var file) && file.ValueKind == JsonValueKind.True,
                     Text(p, "separator"),
                     Text(p, "encoding"),
-                    p.TryGetProperty("values", out var values) && values.ValueKind == JsonValueKind.Array ? [.. values.EnumerateArray().Select(v => v.GetString() ?? string.Empty)] : null))]);
+                    p.TryGetProperty("values", out var values) && values.ValueKind == JsonValueKind.Array ? Map(values.EnumerateArray(), v => v.GetString() ?? string.Empty) : null)));
         }
         catch (InvalidOperationException e)
         {
@@ -88,6 +103,31 @@ public sealed record FlowGraph(
 
     private static int Number(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) ? n : 0;
+
+    /// <summary>
+    /// A list of what <paramref name="map"/> makes of each item: a loop rather than LINQ, whose code over JSON
+    /// elements (a struct) is compiled when a process starts instead of ahead of time (docs/performance.md).
+    /// </summary>
+    internal static List<T> Map<T>(IEnumerable<JsonElement> items, Func<JsonElement, T> map)
+        where T : class
+    {
+        var list = new List<T>();
+        foreach (var item in items)
+        {
+            list.Add(map(item));
+        }
+        return list;
+    }
+
+    private static Dictionary<string, string> EnvironmentVariables(JsonElement environment)
+    {
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var variable in environment.EnumerateObject())
+        {
+            variables.Add(variable.Name, variable.Value.GetString() ?? string.Empty);
+        }
+        return variables;
+    }
 
     private static IEnumerable<JsonElement> Items(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array ? value.EnumerateArray() : [];

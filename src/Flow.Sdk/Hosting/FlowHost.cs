@@ -25,6 +25,7 @@ public static class FlowHost
     public static int Main(string[] args, params FlowDefinition[] flows)
     {
         ArgumentNullException.ThrowIfNull(args);
+        StartupTrace.Mark("main");
         var verbose = args.Contains("--verbose");
         try
         {

@@ -43,10 +43,10 @@ internal interface ITaskLauncher : IDisposable
 
     /// <summary>
     /// Looks at what still waits once every task with room has started, and prepares room ahead, such as workers to
-    /// start: <paramref name="queued"/> tasks wait,
-    /// <paramref name="queuedSteps"/> enumerates (lazily; only when it matters) the steps of those it would run.
+    /// start: <paramref name="queued"/> holds, for each step with tasks waiting for the local worker pool (lane 0),
+    /// how many wait.
     /// </summary>
-    void Prepare(int queued, IEnumerable<string> queuedSteps);
+    void Prepare(IReadOnlyList<QueuedStep> queued);
 
     /// <summary>
     /// The kind of room a step's tasks take (0 the local pool, 1 a local process of their own, 2 cluster jobs): once a
@@ -84,10 +84,10 @@ internal sealed class LauncherRouter(LocalLauncher local, SlurmLauncher slurm, S
 
     public int Lane(GraphStep? step) => settings.Runs(step) ? slurm.Lane(step) : local.Lane(step);
 
-    public void Prepare(int queued, IEnumerable<string> queuedSteps)
+    public void Prepare(IReadOnlyList<QueuedStep> queued)
     {
-        slurm.Prepare(0, []);
-        local.Prepare(queued, queuedSteps.Where(s => !settings.Runs(graph.FindStep(s))));
+        slurm.Prepare([]);
+        local.Prepare([.. queued.Where(q => !settings.Runs(graph.FindStep(q.Step)))]);
     }
 
     public bool HasRoom(GraphStep? step) => settings.Runs(step) ? slurm.HasRoom(step) : local.HasRoom(step);
@@ -121,3 +121,6 @@ internal static class AttemptRecords
             ?? new AttemptDoneRecord(AttemptDoneRecord.Failed, DateTimeOffset.UtcNow, new Dictionary<string, ArtifactRef>(), [], new ErrorRecord(type, message, null));
     }
 }
+
+/// <summary>How many tasks of a step wait for room.</summary>
+internal sealed record QueuedStep(string Step, int Count);

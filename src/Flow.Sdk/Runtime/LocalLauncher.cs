@@ -34,7 +34,8 @@ internal sealed class LocalLauncher : ITaskLauncher
     private readonly string _dotnet = DotnetHost.Path;
     private readonly Stack<WorkerProcess> _idle = new();
     private readonly List<WorkerProcess> _pool = [];
-    private readonly Dictionary<Task, (WorkerProcess Worker, long Started)> _starting = [];
+    // Values of a class, not a value tuple: see the note on Scheduler's dictionaries (docs/performance.md).
+    private readonly Dictionary<Task, Starting> _starting = [];
     private readonly HashSet<WorkerProcess> _busy = [];
     private readonly HashSet<WorkerProcess> _dedicated = [];
     private readonly Dictionary<string, double> _stepSeconds = new(StringComparer.Ordinal);
@@ -88,8 +89,48 @@ internal sealed class LocalLauncher : ITaskLauncher
         }
     }
 
-    public void Prepare(int queued, IEnumerable<string> queuedSteps)
+    /// <summary>
+    /// Starts a worker before the run has opened its datastore: from <paramref name="assembly"/> in a code folder an
+    /// earlier run materialized (checked by the caller). Null when it could not start; the run then starts one later.
+    /// </summary>
+    public static EarlyWorker? StartEarly(IFileSystem fs, string assembly, string datastoreRoot)
     {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            return new EarlyWorker(WorkerProcess.Start(DotnetHost.Path, assembly, fs.Directory.GetCurrentDirectory(), datastoreRoot), assembly, started);
+        }
+        catch (Exception e) when (e is IOException or System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Takes a worker started early into the pool when it runs the code this run executes (else false: the caller
+    /// disposes it).
+    /// </summary>
+    public bool Adopt(EarlyWorker early)
+    {
+        if (!string.Equals(_fs.Path.GetFullPath(early.Assembly), _fs.Path.GetFullPath(_assembly), StringComparison.Ordinal))
+        {
+            return false;
+        }
+        lock (_gate)
+        {
+            _pool.Add(early.Worker);
+            _starting.Add(early.Worker.Ready, new Starting(early.Worker, early.Started));
+        }
+        return true;
+    }
+
+    public void Prepare(IReadOnlyList<QueuedStep> queued)
+    {
+        var waiting = 0;
+        foreach (var step in queued)
+        {
+            waiting += step.Count;
+        }
         lock (_gate)
         {
             // No harvest here: a worker that became ready since the scheduler last asked for room stays in the starting
@@ -118,7 +159,7 @@ internal sealed class LocalLauncher : ITaskLauncher
                     _idle.Push(alive[i]);
                 }
             }
-            while (queued > _starting.Count + _idle.Count && Processes < _maxWorkers && _starting.Count < s_parallelStarts && WorthStarting(queuedSteps))
+            while (waiting > _starting.Count + _idle.Count && Processes < _maxWorkers && _starting.Count < s_parallelStarts && WorthStarting(queued))
             {
                 StartWorker();
             }
@@ -247,9 +288,17 @@ internal sealed class LocalLauncher : ITaskLauncher
         {
             return;
         }
-        foreach (var (ready, (worker, started)) in _starting.Where(s => s.Key.IsCompleted).ToList())
+        List<Starting>? done = null;
+        foreach (var starting in _starting.Values)
         {
-            _starting.Remove(ready);
+            if (starting.Worker.Ready.IsCompleted)
+            {
+                (done ??= []).Add(starting);
+            }
+        }
+        foreach (var (worker, started) in done ?? [])
+        {
+            _starting.Remove(worker.Ready);
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             _startSeconds = (0.7 * _startSeconds) + (0.3 * seconds);
             if (worker.HasExited)
@@ -289,17 +338,17 @@ internal sealed class LocalLauncher : ITaskLauncher
     /// when the queued work per worker is longer than starting a worker takes. Beyond one worker per core, only
     /// tasks that mostly wait (sleep, I/O) gain from more workers: CPU-bound ones would only share the cores.
     /// </summary>
-    private bool WorthStarting(IEnumerable<string> queuedSteps)
+    private bool WorthStarting(IReadOnlyList<QueuedStep> queuedSteps)
     {
         var queued = 0.0;
         var waits = false;
-        foreach (var step in queuedSteps)
+        foreach (var (step, count) in queuedSteps)
         {
             if (!_stepSeconds.TryGetValue(step, out var seconds))
             {
                 return true;
             }
-            queued += seconds;
+            queued += seconds * count;
             // Below a fifth: the task waits, even allowing for CPU-bound tasks that queue for a core while more
             // workers than cores run (their share then falls to cores / workers).
             waits |= !_stepCpuShare.TryGetValue(step, out var share) || share < 0.2;
@@ -316,7 +365,7 @@ internal sealed class LocalLauncher : ITaskLauncher
         var started = Stopwatch.GetTimestamp();
         var worker = WorkerProcess.Start(_dotnet, _assembly, _fs.Directory.GetCurrentDirectory(), _store.Root);
         _pool.Add(worker);
-        _starting.Add(worker.Ready, (worker, started));
+        _starting.Add(worker.Ready, new Starting(worker, started));
     }
 
     /// <summary>Ends every worker: idle ones leave when their input closes; any still running is killed.</summary>
@@ -340,6 +389,12 @@ internal sealed class LocalLauncher : ITaskLauncher
             worker.Dispose();
         }
     }
+
+    /// <summary>A worker still starting, and when it was started.</summary>
+    private sealed record Starting(WorkerProcess Worker, long Started);
+
+    /// <summary>A worker started before the launcher existed: its process, the assembly it runs, when it started.</summary>
+    internal sealed record EarlyWorker(WorkerProcess Worker, string Assembly, long Started);
 
     /// <summary>Where a task's lines go: its attempt's log, and the console with the task's prefix.</summary>
     private sealed class ConsoleTaskOutput(string prefix, AttemptLog log) : ITaskOutput

@@ -190,9 +190,18 @@ internal static class ParameterBinder
     }
 
     /// <summary>The paths the included files were given as, by property name, for the run record.</summary>
-    public static Dictionary<string, string> IncludedFiles(IReadOnlyDictionary<string, object?> values) =>
-        values.Where(v => v.Value is IncludedPath { Path: not null })
-            .ToDictionary(v => v.Key, v => ((IncludedPath)v.Value!).Path!, StringComparer.Ordinal);
+    public static Dictionary<string, string> IncludedFiles(IReadOnlyDictionary<string, object?> values)
+    {
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in values)
+        {
+            if (value is IncludedPath { Path: { } path })
+            {
+                files.Add(name, path);
+            }
+        }
+        return files;
+    }
 
     private static object? Convert(string? raw, Type type, GraphParameter parameter, string source)
     {

@@ -21,11 +21,16 @@ internal sealed class Scheduler(
 {
     /// <summary>Tasks waiting, in the order they became ready; a list, so dispatch can stop early without reordering.</summary>
     private readonly List<PendingTask> _queue = [];
+    /// <summary>How many of the queued tasks each step has: what the launcher looks at after each dispatch, kept as the
+    /// queue changes so that a wide foreach costs the same per event however many of its tasks wait.</summary>
+    private readonly Dictionary<string, int> _queuedPerStep = new(StringComparer.Ordinal);
     private readonly Dictionary<Task<LaunchResult>, PendingTask> _running = [];
-    private readonly Dictionary<(string Join, string Step, string Task), JoinSlots> _joins = [];
+    // Keyed by a record class, not a value tuple: generic code over reference types is compiled ahead of time, so a
+    // run does not spend start-up compiling dictionary code for it (docs/performance.md). The same holds below.
+    private readonly Dictionary<JoinKey, JoinSlots> _joins = [];
     private readonly ResumeCloner? _cloner = plan is null ? null : new ResumeCloner(store, graph, runId, plan);
     /// <summary>The lanes (kinds of room) the graph's steps take: dispatch stops once every one of them is full.</summary>
-    private readonly int[] _lanes = [.. graph.Steps.Select(launcher.Lane).Distinct()];
+    private readonly int[] _lanes = Lanes(graph, launcher);
     private int _nextTaskId;
     private string? _cloneFailure;
     private bool _stopping;
@@ -124,6 +129,7 @@ internal sealed class Scheduler(
                     {
                         cloned = true;
                         _queue.RemoveAt(i--);
+                        Unqueued(task.Step);
                         _cloneFailure ??= Advance(task, taskId, 0);
                     }
                     else
@@ -155,6 +161,7 @@ internal sealed class Scheduler(
             }
             var environment = step?.Environment is { Count: > 0 } own ? own : null;
             _queue.RemoveAt(i--);
+            Unqueued(task.Step);
             var taskId = task.TaskId ?? NextTaskId();
             var request = new TaskRequest(store.Root, graph.Name, runId, task.Step, taskId, task.Attempt, task.Inputs, task.SplitIndex,
                 CatchFailure: step?.Catch is not null && task.Attempt >= retries.LastAttempt(step), Caught: task.Caught);
@@ -162,7 +169,37 @@ internal sealed class Scheduler(
             _running.Add(launcher.LaunchAsync(launch), task with { TaskId = taskId });
         }
         // Room ahead (workers to start) for the pool's tasks still waiting; a step with [Environment] gets its own process.
-        launcher.Prepare(_queue.Count, _queue.Where(t => launcher.Lane(graph.FindStep(t.Step)) == 0).Select(t => t.Step));
+        var pool = new List<QueuedStep>(_queuedPerStep.Count);
+        foreach (var (name, count) in _queuedPerStep)
+        {
+            if (launcher.Lane(graph.FindStep(name)) == 0)
+            {
+                pool.Add(new QueuedStep(name, count));
+            }
+        }
+        launcher.Prepare(pool);
+    }
+
+    private static int[] Lanes(FlowGraph graph, ITaskLauncher launcher)
+    {
+        var lanes = new List<int>();
+        foreach (var step in graph.Steps)
+        {
+            var lane = launcher.Lane(step);
+            if (!lanes.Contains(lane))
+            {
+                lanes.Add(lane);
+            }
+        }
+        return [.. lanes];
+    }
+
+    private void Unqueued(string step)
+    {
+        if (--_queuedPerStep[step] == 0)
+        {
+            _queuedPerStep.Remove(step);
+        }
     }
 
     private string NextTaskId() => (++_nextTaskId).ToString(CultureInfo.InvariantCulture);
@@ -216,7 +253,7 @@ internal sealed class Scheduler(
             }
             // A join starts when every branch of the split it closes is done, with its inputs in split order.
             var top = done.Position[^1];
-            var key = (next, top.Step, top.Task);
+            var key = new JoinKey(next, top.Step, top.Task);
             if (!_joins.TryGetValue(key, out var slots))
             {
                 _joins[key] = slots = new JoinSlots(new string?[top.Count]);
@@ -287,10 +324,13 @@ internal sealed class Scheduler(
     private void Enqueue(PendingTask task)
     {
         _queue.Add(task);
+        _queuedPerStep[task.Step] = _queuedPerStep.GetValueOrDefault(task.Step) + 1;
         RunConsole.Queued(task.Step);
     }
 
     /// <summary>The inputs of a join collected so far, in split or index order.</summary>
+    private sealed record JoinKey(string Join, string Step, string Task);
+
     private sealed class JoinSlots(string?[] paths)
     {
         public string?[] Paths { get; } = paths;

@@ -100,7 +100,7 @@ internal sealed class SlurmLauncher : ITaskLauncher
     }
 
     /// <summary>Submits what the scheduler handed over since the last call: one job per task, one array per step's batch.</summary>
-    public void Prepare(int queued, IEnumerable<string> queuedSteps)
+    public void Prepare(IReadOnlyList<QueuedStep> queued)
     {
         List<TaskLaunch> batch;
         lock (_gate)

@@ -41,6 +41,7 @@ internal static class WorkerLoop
             runner.Stop("Interrupted", "the task was killed by SIGTERM", 128 + 15);
             Environment.Exit(128 + 15);
         });
+        StartupTrace.Mark("worker ready");
         await controlOut.WriteLineAsync(WorkerProtocol.ReadyLine(token));
         await controlOut.FlushAsync();
         while (await requests.Reader.WaitToReadAsync())

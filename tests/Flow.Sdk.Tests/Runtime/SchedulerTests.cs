@@ -83,7 +83,7 @@ public sealed class SchedulerTests : IDisposable
 
         public string? Broken => null;
 
-        public void Prepare(int queued, IEnumerable<string> queuedSteps) => Prepared.Add(queued);
+        public void Prepare(IReadOnlyList<QueuedStep> queued) => Prepared.Add(queued.Sum(q => q.Count));
 
         public int Lane(GraphStep? step) => 0;
 

@@ -26,6 +26,33 @@ public sealed class FlowCommandTests
     }
 
     [Fact]
+    public void EverySubcommand_IsParsedAloneUnderTheNameItIsRegisteredWith()
+    {
+        // The everyday path builds an application of the named command alone; it must know the same commands, by the
+        // same names and in the same order, as the tree help and error messages are made from.
+        var registered = typeof(FlowCommand).GetCustomAttributes(typeof(McMaster.Extensions.CommandLineUtils.SubcommandAttribute), false)
+            .Cast<McMaster.Extensions.CommandLineUtils.SubcommandAttribute>().SelectMany(s => s.Types)
+            .Select(t => (((McMaster.Extensions.CommandLineUtils.CommandAttribute)t.GetCustomAttributes(typeof(McMaster.Extensions.CommandLineUtils.CommandAttribute), false)[0]).Name, t)).ToList();
+
+        var direct = FlowCommand.Direct.Select(d => (d.Name, d.Create(new Support.TestConsole(), "/work").GetType().GetGenericArguments()[0])).ToList();
+
+        direct.ShouldBe(registered);
+    }
+
+    [Theory]
+    [InlineData("show", "--bogus")]
+    [InlineData("dump", "latest/Start", "--bogus")]
+    public void DirectPath_RefusesAnUnknownOptionLikeTheTree(params string[] args)
+    {
+        var result = Run(args);
+
+        result.ExitCode.ShouldBe(ExitCodes.Usage, result.ToString());
+        result.Error.Trim().Split('\n').Length.ShouldBe(1, result.Error);
+        result.Error.ShouldContain("--bogus");
+        result.Output.ShouldBeEmpty();
+    }
+
+    [Fact]
     public void NoArguments_PrintsHelpAndSucceeds()
     {
         var result = Run();
