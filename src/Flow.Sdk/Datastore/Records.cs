@@ -69,7 +69,7 @@ internal static class Json
 
     public static IReadOnlyList<string> Texts(this JsonElement json, string name) =>
         json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array
-            ? [.. value.EnumerateArray().Select(e => e.GetString() ?? string.Empty)]
+            ? Graph.FlowGraph.Map(value.EnumerateArray(), e => e.GetString() ?? string.Empty)
             : [];
 
     public static void WriteTexts(this Utf8JsonWriter json, string name, IEnumerable<string> values)
@@ -204,7 +204,7 @@ internal sealed record RunRecord(
         json.Texts("systemTags"),
         json.OptionalText("originRunId"),
         json.TryGetProperty("files", out var files) && files.ValueKind == JsonValueKind.Object
-            ? files.EnumerateObject().ToDictionary(f => f.Name, f => f.Value.GetString() ?? string.Empty, StringComparer.Ordinal)
+            ? Graph.FlowGraph.TextProperties(files)
             : null,
         json.TryGetProperty("options", out var options) && options.ValueKind == JsonValueKind.Object ? RunOptions.Read(options) : null);
 }

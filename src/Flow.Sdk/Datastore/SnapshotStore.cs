@@ -39,14 +39,16 @@ internal sealed record SnapshotManifest(
         FlowGraph.Map(json.GetProperty("files").EnumerateArray(), f => new SnapshotFile(f.Text("path"), f.Text("sha"), f.GetProperty("size").GetInt64())),
         ClonedFlows(json.GetProperty("flows")));
 
-    private static List<JsonElement> ClonedFlows(JsonElement flows)
+    private static JsonElement[] ClonedFlows(JsonElement flows)
     {
-        var list = new List<JsonElement>();
+        // An array, not a List<JsonElement>: the list's code over a struct would be compiled at run time.
+        var array = new JsonElement[flows.GetArrayLength()];
+        var i = 0;
         foreach (var flow in flows.EnumerateArray())
         {
-            list.Add(flow.Clone());
+            array[i++] = flow.Clone();
         }
-        return list;
+        return array;
     }
 }
 

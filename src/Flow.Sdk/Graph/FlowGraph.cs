@@ -67,7 +67,7 @@ public sealed record FlowGraph(
                     s.TryGetProperty("catch", out var caught) && caught.ValueKind == JsonValueKind.String ? caught.GetString() : null,
                     s.TryGetProperty("timeout", out var timeout) && timeout.ValueKind == JsonValueKind.Number ? timeout.GetInt32() : 0,
                     s.TryGetProperty("environment", out var environment) && environment.ValueKind == JsonValueKind.Object
-                        ? EnvironmentVariables(environment)
+                        ? TextProperties(environment)
                         : null,
                     s.TryGetProperty("card", out var card) && card.ValueKind == JsonValueKind.Object
                         ? new GraphCard(Text(card, "title"), !card.TryGetProperty("artifacts", out var listed) || listed.ValueKind != JsonValueKind.False)
@@ -119,14 +119,15 @@ public sealed record FlowGraph(
         return list;
     }
 
-    private static Dictionary<string, string> EnvironmentVariables(JsonElement environment)
+    /// <summary>An object's properties as texts by name (a loop, for the reason given at <see cref="Map"/>).</summary>
+    internal static Dictionary<string, string> TextProperties(JsonElement json)
     {
-        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var variable in environment.EnumerateObject())
+        var texts = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var property in json.EnumerateObject())
         {
-            variables.Add(variable.Name, variable.Value.GetString() ?? string.Empty);
+            texts.Add(property.Name, property.Value.GetString() ?? string.Empty);
         }
-        return variables;
+        return texts;
     }
 
     private static IEnumerable<JsonElement> Items(JsonElement element, string name) =>
