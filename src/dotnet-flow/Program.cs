@@ -170,7 +170,7 @@ internal static class Trace
         {
             // Since Main, and the wall clock (seconds within the minute), to line up with the flow's processes.
             s_marks.Add($"[trace] {System.Diagnostics.Stopwatch.GetElapsedTime(s_start).TotalMilliseconds:0} ms {what} (tool, at {DateTime.Now:ss.fff})");
-            if (what is "printed" or "handing off")
+            if (what == "printed" || what.StartsWith("handing off", StringComparison.Ordinal))
             {
                 Console.Error.WriteLine(string.Join(Environment.NewLine, s_marks));
             }

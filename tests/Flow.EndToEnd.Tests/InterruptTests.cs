@@ -21,9 +21,19 @@ public sealed class InterruptTests(PackedProduct product)
     [InlineData("TERM", "orchestrator", 3000, 143)]
     [InlineData("INT", "group", 2500, 130)]
     [InlineData("HUP", "tool", 3000, 129)]
-    public async Task Signal_StopsEveryProcessOfTheRun_AndRecordsItFailedWithTheReason(string signal, string target, int afterMilliseconds, int exitCode)
+    // The flow's executable as a process of its own (the tool passes SIGTERM and SIGHUP on, ignores Ctrl-C).
+    [InlineData("TERM", "tool", 1500, 143, false)]
+    [InlineData("TERM", "orchestrator", 3000, 143, false)]
+    [InlineData("INT", "group", 2500, 130, false)]
+    [InlineData("HUP", "tool", 3000, 129, false)]
+    public async Task Signal_StopsEveryProcessOfTheRun_AndRecordsItFailedWithTheReason(string signal, string target, int afterMilliseconds, int exitCode, bool inProcess = true)
     {
-        using var run = RunInItsOwnGroup(Project, "--flow", "SleepyFlow", "--max-workers", "3");
+        using var run = new RunningFlow(product, Project, ["--flow", "SleepyFlow", "--max-workers", "3"], inProcess);
+        if (!inProcess)
+        {
+            await run.RunIdAsync();
+            run.Orchestrator().ShouldNotBe(run.Process.Id, "FLOW_IN_PROCESS=0 starts the flow's executable");
+        }
         var id = await run.RunIdAsync();
         await Task.Delay(afterMilliseconds);
         var pid = target switch
@@ -55,6 +65,23 @@ public sealed class InterruptTests(PackedProduct product)
     }
 
     [Fact]
+    public async Task Run_IsHostedByTheToolsOwnProcess_UnlessTurnedOff()
+    {
+        // The run's heartbeat names the process of its orchestrator: the tool's own (docs/performance.md), or with
+        // FLOW_IN_PROCESS=0 the flow's executable the tool started.
+        foreach (var inProcess in new[] { true, false })
+        {
+            using var run = new RunningFlow(product, Project, ["--flow", "SleepyFlow", "--max-workers", "3"], inProcess);
+            var id = await run.RunIdAsync();
+            var owner = File.ReadAllText(Path.Combine(run.RunDir(id), "heartbeat")).Split('@')[0];
+
+            (owner == run.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)).ShouldBe(inProcess, $"heartbeat {owner}, tool {run.Process.Id}");
+            Kill("INT", -run.Process.Id);
+            (await run.WaitAsync(TimeSpan.FromSeconds(20))).ExitCode.ShouldBe(130);
+        }
+    }
+
+    [Fact]
     public async Task CtrlCTwice_KillsEverythingAtOnce()
     {
         using var run = RunInItsOwnGroup(Project, "--flow", "SleepyFlow", "--max-workers", "3");
@@ -73,9 +100,10 @@ public sealed class InterruptTests(PackedProduct product)
     [Theory]
     [InlineData(1200)]
     [InlineData(3500)]
-    public async Task SigkillOfTheOrchestratorAlone_LeavesNoProcess_AndEveryCommandReadsTheRunAsFailed(int afterMilliseconds)
+    [InlineData(3500, false)]
+    public async Task SigkillOfTheOrchestratorAlone_LeavesNoProcess_AndEveryCommandReadsTheRunAsFailed(int afterMilliseconds, bool inProcess = true)
     {
-        using var run = RunInItsOwnGroup(Project, "--flow", "SleepyFlow", "--max-workers", "3");
+        using var run = new RunningFlow(product, Project, ["--flow", "SleepyFlow", "--max-workers", "3"], inProcess);
         var id = await run.RunIdAsync();
         await Task.Delay(afterMilliseconds);
         var workers = run.Workers();
@@ -169,7 +197,7 @@ public sealed class InterruptTests(PackedProduct product)
         private readonly Task<string> _stdout;
         private readonly Task<string> _stderr;
 
-        public RunningFlow(PackedProduct product, string dir, string[] args)
+        public RunningFlow(PackedProduct product, string dir, string[] args, bool inProcess = true)
         {
             _dir = dir;
             _runIdFile = Path.Combine(Path.GetTempPath(), "flow-interrupt-" + Guid.NewGuid().ToString("N"));
@@ -181,6 +209,10 @@ public sealed class InterruptTests(PackedProduct product)
             foreach (var (name, value) in product.Environment)
             {
                 start.Environment[name] = value;
+            }
+            if (!inProcess)
+            {
+                start.Environment["FLOW_IN_PROCESS"] = "0";
             }
             Process = Process.Start(start)!;
             _stdout = Process.StandardOutput.ReadToEndAsync();
@@ -235,9 +267,14 @@ public sealed class InterruptTests(PackedProduct product)
 
         public List<int> Workers() => [.. Group().Where(p => p.Args.Contains("__worker", StringComparison.Ordinal)).Select(p => p.Pid)];
 
-        /// <summary>The flow executable running the run (the tool's child).</summary>
+        /// <summary>
+        /// The process running the orchestrator: the flow executable when the tool started it as a process of its own
+        /// (FLOW_IN_PROCESS=0), else the tool, which hosts it (docs/performance.md).
+        /// </summary>
         public int Orchestrator() =>
-            Group().First(p => p.Pid != Process.Id && (p.Args.Contains(" run ", StringComparison.Ordinal) || p.Args.EndsWith(" run", StringComparison.Ordinal)) && !p.Args.Contains("__worker", StringComparison.Ordinal) && !p.Args.Contains("dotnet-flow", StringComparison.Ordinal)).Pid;
+            Group().FirstOrDefault(p => p.Pid != Process.Id && (p.Args.Contains(" run ", StringComparison.Ordinal) || p.Args.EndsWith(" run", StringComparison.Ordinal)) && !p.Args.Contains("__worker", StringComparison.Ordinal) && !p.Args.Contains("dotnet-flow", StringComparison.Ordinal)) is { Pid: > 0 } own
+                ? own.Pid
+                : Process.Id;
 
         /// <summary>Waits until the group is empty (or the time is up); returns what is left.</summary>
         public List<(int Pid, string Args)> WaitForNoProcess(TimeSpan within)

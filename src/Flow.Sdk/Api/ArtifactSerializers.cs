@@ -64,11 +64,15 @@ public static class ArtifactSerializers
     internal sealed record Entry(string Name, Type Type, Action<object, Stream> Write, Func<Stream, object?> Read);
 
     /// <summary>The serializer for a value: its declared type's, its actual type's, or one for a base type or interface of it.</summary>
+    /// <summary>The flow's own assembly, looked in like the entry assembly (which it is not when a tool hosts the run).</summary>
+    internal static Assembly? FlowAssembly { get; set; }
+
     internal static Entry? For(Type declared, Type actual)
     {
         Scan(declared.Assembly);
         Scan(actual.Assembly);
         Scan(Assembly.GetEntryAssembly());
+        Scan(FlowAssembly);
         if (s_byType.IsEmpty)
         {
             return null;
@@ -85,6 +89,7 @@ public static class ArtifactSerializers
     {
         Scan(requested.Assembly);
         Scan(Assembly.GetEntryAssembly());
+        Scan(FlowAssembly);
         return s_byName.GetValueOrDefault(name);
     }
 

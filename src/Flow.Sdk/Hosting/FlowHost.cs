@@ -56,8 +56,20 @@ public static class FlowHost
         }
     }
 
+    /// <summary>
+    /// The folder of the flow's assembly (its build output, with the code snapshot beside it). Not always the
+    /// process's base directory: <c>dotnet flow run</c> may host the orchestrator in its own process (docs/performance.md).
+    /// </summary>
+    private static string AppDirectory { get; set; } = AppContext.BaseDirectory;
+
     private static Task<int> MainAsync(string[] args, FlowDefinition[] flows, IFileSystem fs)
     {
+        // The generated factories live in the flow's assembly.
+        if (flows.Length > 0 && flows[0].CreateDefault.Method.Module.Assembly is { Location.Length: > 0 } assembly)
+        {
+            AppDirectory = Path.GetDirectoryName(assembly.Location) ?? AppContext.BaseDirectory;
+            ArtifactSerializers.FlowAssembly = assembly;
+        }
         var byName = flows.ToDictionary(f => f.Name, StringComparer.Ordinal);
         var command = args.Length == 0 ? "--help" : args[0];
         var rest = args.Skip(1).ToArray();
@@ -200,7 +212,7 @@ public static class FlowHost
         {
             try
             {
-                var changed = ResumePlan.CodeChanges(store, flow.Name, origin, Path.Combine(AppContext.BaseDirectory, SnapshotManifest.FolderName));
+                var changed = ResumePlan.CodeChanges(store, flow.Name, origin, Path.Combine(AppDirectory, SnapshotManifest.FolderName));
                 return ResumePlan.Build(store, flow.Graph, originId, fromStep, changed);
             }
             catch (DirectoryNotFoundException)
@@ -279,7 +291,7 @@ public static class FlowHost
 
     private static RunSettings Settings(string datastoreRoot, (int MaxWorkers, int MaxNumSplits, int MaxLogMegabytes, IReadOnlyList<string> Tags, int? DefaultRetry) limits, string? runIdFile, CommandLine options) => new(
         datastoreRoot,
-        Path.Combine(AppContext.BaseDirectory, SnapshotManifest.FolderName),
+        Path.Combine(AppDirectory, SnapshotManifest.FolderName),
         new RunOptions(limits.MaxWorkers, limits.MaxNumSplits, limits.MaxLogMegabytes),
         limits.Tags,
         limits.DefaultRetry,

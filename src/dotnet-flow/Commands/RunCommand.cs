@@ -113,22 +113,22 @@ internal abstract class HandOffCommand(IConsole console, IFileSystem fs, Working
             return ExitCodes.Success;
         }
 
+        // The user's arguments first: resume's STEP is its first argument.
+        string[] arguments = [Verb, .. flowArguments, "--datastore", DatastoreRoot(project), .. Verbose ? ["--verbose"] : Array.Empty<string>()];
+        var refusal = InProcessRun.Refusal(record);
+        Trace.Mark(refusal is null ? "handing off (in this process)" : $"handing off ({refusal})");
+        if (refusal is null && string.Equals(Path.GetFullPath(WorkingDirectory), Environment.CurrentDirectory, StringComparison.Ordinal))
+        {
+            // The flow's executable, hosted here: its signals are its own (it registers them), its exit code ours.
+            return InProcessRun.Run(record.AssemblyPath, arguments);
+        }
         var start = new ProcessStartInfo(Flow.Sdk.DotnetHost.Path) { UseShellExecute = false, WorkingDirectory = WorkingDirectory };
         start.ArgumentList.Add("exec");
         start.ArgumentList.Add(record.AssemblyPath);
-        start.ArgumentList.Add(Verb);
-        // The user's arguments first: resume's STEP is its first argument.
-        foreach (var arg in flowArguments)
+        foreach (var arg in arguments)
         {
             start.ArgumentList.Add(arg);
         }
-        start.ArgumentList.Add("--datastore");
-        start.ArgumentList.Add(DatastoreRoot(project));
-        if (Verbose)
-        {
-            start.ArgumentList.Add("--verbose");
-        }
-        Trace.Mark("handing off");
         using var process = Process.Start(start) ?? throw new FlowException("Could not start the flow's executable.", ExitCodes.Failure);
         // Ctrl-C reaches the flow's process from the terminal too: it stops the run cleanly and its exit code is
         // ours. SIGTERM and SIGHUP sent to this process alone are passed on, so the run stops the same way.

@@ -42,10 +42,10 @@ internal sealed record BuildRecord(
                 Text(root, "assemblyPath"),
                 Text(root, "snapshotDirectory"),
                 Text(root, "snapshot"),
-                [.. Array(root, "flows").Select(f => f.Clone())],
-                [.. Array(root, "inputs").Select(i => new Input(Text(i, "path"), i.GetProperty("modified").GetInt64(), i.GetProperty("size").GetInt64()))],
-                [.. Array(root, "directories").Select(d => new Folder(Text(d, "path"), [.. Array(d, "entries").Select(e => e.GetString() ?? string.Empty)]))],
-                root.TryGetProperty("absent", out var absent) ? [.. absent.EnumerateArray().Select(a => a.GetString() ?? string.Empty)] : []);
+                ClonedFlows(root.GetProperty("flows")),
+                Map(root, "inputs", i => new Input(Text(i, "path"), i.GetProperty("modified").GetInt64(), i.GetProperty("size").GetInt64())),
+                Map(root, "directories", d => new Folder(Text(d, "path"), Map(d, "entries", e => e.GetString() ?? string.Empty))),
+                root.TryGetProperty("absent", out _) ? Map(root, "absent", a => a.GetString() ?? string.Empty) : []);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
@@ -57,9 +57,39 @@ internal sealed record BuildRecord(
     private static string Text(JsonElement element, string name) =>
         element.GetProperty(name).GetString() ?? throw new FormatException(name);
 
-    private static JsonElement.ArrayEnumerator Array(JsonElement element, string name) => element.GetProperty(name).EnumerateArray();
+    // Loops and arrays rather than LINQ over JSON elements: generic code over a struct is compiled at start-up, and
+    // this is on the start-up path of every command (docs/performance.md).
+    private static List<T> Map<T>(JsonElement element, string name, Func<JsonElement, T> map)
+        where T : class
+    {
+        var list = new List<T>();
+        foreach (var item in element.GetProperty(name).EnumerateArray())
+        {
+            list.Add(map(item));
+        }
+        return list;
+    }
 
-    public IReadOnlyList<FlowGraph> Graphs() => [.. Flows.Select(FlowGraph.Parse)];
+    private static JsonElement[] ClonedFlows(JsonElement flows)
+    {
+        var array = new JsonElement[flows.GetArrayLength()];
+        var i = 0;
+        foreach (var flow in flows.EnumerateArray())
+        {
+            array[i++] = flow.Clone();
+        }
+        return array;
+    }
+
+    public IReadOnlyList<FlowGraph> Graphs()
+    {
+        var graphs = new List<FlowGraph>(Flows.Count);
+        for (var i = 0; i < Flows.Count; i++)
+        {
+            graphs.Add(FlowGraph.Parse(Flows[i]));
+        }
+        return graphs;
+    }
 
     /// <summary>The first input that changed since the build, or null when nothing did. Missing outputs count as changes.</summary>
     public string? FirstChange(IFileSystem fs, string configuration)
