@@ -52,6 +52,13 @@ public sealed class SchedulerTests(PackedProduct product)
         refused.ExitCode.ShouldBe(2, refused.ToString());
         refused.Stderr.ShouldContain("newer than this dotnet flow reads");
         WorkersOf(dir).ShouldBeEmpty("the worker started early ends with the refused run");
+
+        // Refused before the run looks for a worker at all (dotnet flow run, hosting the run, started one already).
+        var badValue = product.Flow(dir, "run", "--flow", "TypedFlow", "--count", "many");
+
+        badValue.ExitCode.ShouldBe(2, badValue.ToString());
+        badValue.Stderr.ShouldContain("'many' is not a valid int");
+        WorkersOf(dir).ShouldBeEmpty("the worker the tool started ends with the refused run");
     }
 
     /// <summary>Worker processes running code from this project's datastore.</summary>

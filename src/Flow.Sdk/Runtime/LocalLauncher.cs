@@ -90,23 +90,6 @@ internal sealed class LocalLauncher : ITaskLauncher
     }
 
     /// <summary>
-    /// Starts a worker before the run has opened its datastore: from <paramref name="assembly"/> in a code folder an
-    /// earlier run materialized (checked by the caller). Null when it could not start; the run then starts one later.
-    /// </summary>
-    public static EarlyWorker? StartEarly(IFileSystem fs, string assembly, string datastoreRoot)
-    {
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            return new EarlyWorker(WorkerProcess.Start(DotnetHost.Path, assembly, fs.Directory.GetCurrentDirectory(), datastoreRoot), assembly, started);
-        }
-        catch (Exception e) when (e is IOException or System.ComponentModel.Win32Exception)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>
     /// Takes a worker started early into the pool when it runs the code this run executes (else false: the caller
     /// disposes it).
     /// </summary>
@@ -392,9 +375,6 @@ internal sealed class LocalLauncher : ITaskLauncher
 
     /// <summary>A worker still starting, and when it was started.</summary>
     private sealed record Starting(WorkerProcess Worker, long Started);
-
-    /// <summary>A worker started before the launcher existed: its process, the assembly it runs, when it started.</summary>
-    internal sealed record EarlyWorker(WorkerProcess Worker, string Assembly, long Started);
 
     /// <summary>Where a task's lines go: its attempt's log, and the console with the task's prefix.</summary>
     private sealed class ConsoleTaskOutput(string prefix, AttemptLog log) : ITaskOutput

@@ -48,9 +48,9 @@ internal static class RunSession
         }
         // A run of code that ran before starts its first worker now, from the code folder that run materialized:
         // its start-up (~0.1 s) overlaps opening the datastore, importing the snapshot and writing the run.
-        var early = !slurm.Runs(flow.Graph.FindStep("Start")) && SnapshotStore.MaterializedBefore(fs, settings.DatastoreRoot, settings.SnapshotDir) is { } assembly
-            ? LocalLauncher.StartEarly(fs, assembly, settings.DatastoreRoot)
-            : null;
+        // dotnet flow run, hosting this run in its own process, may have started it already, sooner.
+        var early = EarlyWorker.Take()
+            ?? (!slurm.Runs(flow.Graph.FindStep("Start")) ? EarlyWorker.Start(fs, settings.DatastoreRoot, settings.SnapshotDir) : null);
         try
         {
             return await ExecuteAsync(fs, flow, settings, watch, inputs, slurm, onSlurm, early);
@@ -62,7 +62,7 @@ internal static class RunSession
         }
     }
 
-    private static async Task<int> ExecuteAsync(IFileSystem fs, FlowDefinition flow, RunSettings settings, Stopwatch watch, Func<FlowDatastore, RunInputs> inputs, SlurmSettings slurm, List<string> onSlurm, LocalLauncher.EarlyWorker? early)
+    private static async Task<int> ExecuteAsync(IFileSystem fs, FlowDefinition flow, RunSettings settings, Stopwatch watch, Func<FlowDatastore, RunInputs> inputs, SlurmSettings slurm, List<string> onSlurm, EarlyWorker? early)
     {
         var store = FlowDatastore.Open(fs, settings.DatastoreRoot, create: true);
         StartupTrace.Mark("opened");

@@ -50,6 +50,16 @@ internal sealed class WorkerProcess : IDisposable
 
     public static WorkerProcess Start(string dotnetHost, string assemblyPath, string workingDirectory, string datastore, IReadOnlyDictionary<string, string>? environment = null)
     {
+        var (process, token) = Launch(dotnetHost, assemblyPath, workingDirectory, datastore, environment);
+        return new WorkerProcess(process, token);
+    }
+
+    /// <summary>Takes over a worker process <see cref="Launch"/> started (in this process, maybe by another copy of this library).</summary>
+    public static WorkerProcess Attach(Process process, string token) => new(process, token);
+
+    /// <summary>Starts a worker process without reading it yet: its protocol token and the process.</summary>
+    public static (Process Process, string Token) Launch(string dotnetHost, string assemblyPath, string workingDirectory, string datastore, IReadOnlyDictionary<string, string>? environment = null)
+    {
         var token = Guid.NewGuid().ToString("N");
         var start = new ProcessStartInfo(dotnetHost)
         {
@@ -78,7 +88,7 @@ internal sealed class WorkerProcess : IDisposable
         {
             throw new FlowException($"Could not start a worker process ({dotnetHost} exec {assemblyPath}): {e.Message}.", ExitCodes.Failure, e);
         }
-        return new WorkerProcess(process, token);
+        return (process, token);
     }
 
     /// <summary>Sends a task and completes when its output is complete or the worker died.</summary>

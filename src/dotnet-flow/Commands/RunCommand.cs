@@ -114,13 +114,26 @@ internal abstract class HandOffCommand(IConsole console, IFileSystem fs, Working
         }
 
         // The user's arguments first: resume's STEP is its first argument.
-        string[] arguments = [Verb, .. flowArguments, "--datastore", DatastoreRoot(project), .. Verbose ? ["--verbose"] : Array.Empty<string>()];
+        var datastore = DatastoreRoot(project);
+        string[] arguments = [Verb, .. flowArguments, "--datastore", datastore, .. Verbose ? ["--verbose"] : Array.Empty<string>()];
         var refusal = InProcessRun.Refusal(record);
         Trace.Mark(refusal is null ? "handing off (in this process)" : $"handing off ({refusal})");
         if (refusal is null && string.Equals(Path.GetFullPath(WorkingDirectory), Environment.CurrentDirectory, StringComparison.Ordinal))
         {
-            // The flow's executable, hosted here: its signals are its own (it registers them), its exit code ours.
-            return InProcessRun.Run(record.AssemblyPath, arguments);
+            // The flow's executable, hosted here: its signals are its own (it registers them), its exit code ours. Its
+            // first worker starts now, before the flow's code is even loaded; the run takes it (or it ends below).
+            if (!flowArguments.Contains("--with") && !flowArguments.Contains("--plan"))
+            {
+                Flow.Sdk.Runtime.EarlyWorker.Offer(FileSystem, datastore, record.SnapshotDirectory);
+            }
+            try
+            {
+                return InProcessRun.Run(record.AssemblyPath, arguments);
+            }
+            finally
+            {
+                Flow.Sdk.Runtime.EarlyWorker.Withdraw();
+            }
         }
         var start = new ProcessStartInfo(Flow.Sdk.DotnetHost.Path) { UseShellExecute = false, WorkingDirectory = WorkingDirectory };
         start.ArgumentList.Add("exec");
