@@ -22,6 +22,9 @@ internal sealed class LocalLauncher : ITaskLauncher
     private static readonly int s_parallelStarts = Math.Max(1, Environment.ProcessorCount);
     private static readonly Task s_never = new TaskCompletionSource().Task;
 
+    /// <summary>Tasks shorter than this are taken as CPU-bound whatever their measured share (see WorthStarting).</summary>
+    private static readonly double s_shortTask = 0.05;
+
     /// <summary>A launcher stops a task this long after its <c>[Timeout]</c> when the task did not stop itself.</summary>
     private static readonly TimeSpan s_timeoutLeeway = TimeSpan.FromSeconds(10);
 
@@ -333,8 +336,11 @@ internal sealed class LocalLauncher : ITaskLauncher
             }
             queued += seconds * count;
             // Below a fifth: the task waits, even allowing for CPU-bound tasks that queue for a core while more
-            // workers than cores run (their share then falls to cores / workers).
-            waits |= !_stepCpuShare.TryGetValue(step, out var share) || share < 0.2;
+            // workers than cores run (their share then falls to cores / workers). Only a task long enough for its
+            // CPU time to mean something counts: one of a few milliseconds reads as anything from 0 up, and more
+            // workers than cores for those only spend CPU on starting and compiling (4 workers for a trivial foreach
+            // of 2,000 on 2 cores before; docs/performance.md).
+            waits |= !_stepCpuShare.TryGetValue(step, out var share) || (share < 0.2 && seconds >= s_shortTask);
         }
         if (!waits && _pool.Count >= Environment.ProcessorCount)
         {
