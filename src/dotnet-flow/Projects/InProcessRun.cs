@@ -59,26 +59,18 @@ internal static class InProcessRun
             {
                 return "a self-contained build";
             }
-            var frameworks = new List<JsonElement>();
-            if (options.TryGetProperty("framework", out var one))
+            if (options.TryGetProperty("framework", out var one) && Foreign(one) is { } framework)
             {
-                frameworks.Add(one);
+                return framework;
             }
             if (options.TryGetProperty("frameworks", out var many))
             {
-                foreach (var framework in many.EnumerateArray())
+                foreach (var each in many.EnumerateArray())
                 {
-                    frameworks.Add(framework);
-                }
-            }
-            foreach (var framework in frameworks)
-            {
-                var name = framework.GetProperty("name").GetString();
-                var version = framework.GetProperty("version").GetString() ?? string.Empty;
-                if (name is not ("Microsoft.NETCore.App" or "Microsoft.AspNetCore.App")
-                    || !Version.TryParse(version.Split('-')[0], out var wanted) || wanted.Major != Environment.Version.Major)
-                {
-                    return $"framework {name} {version}";
+                    if (Foreign(each) is { } listed)
+                    {
+                        return listed;
+                    }
                 }
             }
             if (options.TryGetProperty("configProperties", out var properties))
@@ -104,6 +96,17 @@ internal static class InProcessRun
             return "an unreadable runtimeconfig.json";
         }
         return null;
+    }
+
+    /// <summary>A framework this process does not run, as "framework NAME VERSION"; null for one it does.</summary>
+    private static string? Foreign(JsonElement framework)
+    {
+        var name = framework.GetProperty("name").GetString();
+        var version = framework.GetProperty("version").GetString() ?? string.Empty;
+        return name is ("Microsoft.NETCore.App" or "Microsoft.AspNetCore.App")
+            && Version.TryParse(version.Split('-')[0], out var wanted) && wanted.Major == Environment.Version.Major
+            ? null
+            : $"framework {name} {version}";
     }
 
     /// <summary>Calls the project's entry point with <paramref name="args"/> and returns its exit code.</summary>
