@@ -25,6 +25,33 @@ public sealed partial class TemplateLoopTests(PackedProduct product)
     }
 
     [Fact]
+    public void TheSdksPackageDependencies_AreCopiedCompiledAheadOfTime_UnlessTheProjectPinsAnotherVersion()
+    {
+        // Every process of a run loads them: compiled ahead of time, none of them is JIT-compiled at its start.
+        var dir = product.NewProject("Deps");
+        var build = product.Dotnet(dir, "build", "-nr:false");
+        build.ExitCode.ShouldBe(0, build.ToString());
+        var output = Path.Combine(dir, "bin", "Debug", "net10.0");
+        foreach (var dependency in new[] { "ZstdSharp", "TestableIO.System.IO.Abstractions.Wrappers", "Testably.Abstractions.FileSystem.Interface", "Markdig" })
+        {
+            IsReadyToRun(Path.Combine(output, dependency + ".dll")).ShouldBeTrue($"{dependency}.dll in the build output has no ahead-of-time code");
+        }
+
+        // A version of the project's own choosing (here an older one) is copied from its package, as it is.
+        var project = Path.Combine(dir, "Deps.csproj");
+        File.WriteAllText(project, File.ReadAllText(project).Replace("</Project>", "<ItemGroup><PackageReference Include=\"ZstdSharp.Port\" Version=\"0.8.7\" NoWarn=\"NU1605\" /></ItemGroup></Project>", StringComparison.Ordinal));
+        build = product.Dotnet(dir, "build", "-nr:false");
+        build.ExitCode.ShouldBe(0, build.ToString());
+        IsReadyToRun(Path.Combine(output, "ZstdSharp.dll")).ShouldBeFalse();
+    }
+
+    private static bool IsReadyToRun(string assembly)
+    {
+        using var pe = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(assembly));
+        return pe.PEHeaders.CorHeader is { ManagedNativeHeaderDirectory.Size: > 0 };
+    }
+
+    [Fact]
     public void Run_Show_Dump_WorkOnTheTemplateFlow()
     {
         var dir = product.NewProject("Hello");
