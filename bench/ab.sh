@@ -34,6 +34,14 @@ cases=(
   "256 MiB random artifact: run|Big|run --kind random"
   "256 MiB text artifact: run|Big|run --kind text"
 )
+# AB_ONLY=REGEX keeps only the cases whose name matches (grep -E), e.g. AB_ONLY='foreach'.
+if [ -n "${AB_ONLY:-}" ]; then
+  kept=()
+  for entry in "${cases[@]}"; do
+    if grep -qE "$AB_ONLY" <<< "${entry%%|*}"; then kept+=("$entry"); fi
+  done
+  cases=("${kept[@]}")
+fi
 declare -A times
 for _ in $(seq "$n"); do
   for entry in "${cases[@]}"; do

@@ -320,19 +320,24 @@ internal sealed class LocalLauncher : ITaskLauncher
     }
 
     /// <summary>
-    /// Whether another worker would finish the queue sooner: when a queued step's duration is not known yet, or
-    /// when the queued work per worker is longer than starting a worker takes. Beyond one worker per core, only
+    /// Whether another worker would finish the queue sooner: when a queued step's duration is not known yet (up to
+    /// one worker per core), or when the queued work per worker is longer than starting a worker takes. Beyond one worker per core, only
     /// tasks that mostly wait (sleep, I/O) gain from more workers: CPU-bound ones would only share the cores.
     /// </summary>
     private bool WorthStarting(IReadOnlyList<QueuedStep> queuedSteps)
     {
         var queued = 0.0;
         var waits = false;
+        var unknown = false;
         foreach (var (step, count) in queuedSteps)
         {
             if (!_stepSeconds.TryGetValue(step, out var seconds))
             {
-                return true;
+                // No task of this step has finished yet: it counts as CPU-bound, so workers start up to one per core
+                // at once and beyond that only once a finished task shows that the step's tasks wait. A foreach of
+                // trivial tasks on 2 cores otherwise started a third worker that only compiled and competed.
+                unknown = true;
+                continue;
             }
             queued += seconds * count;
             // Below a fifth: the task waits, even allowing for CPU-bound tasks that queue for a core while more
@@ -346,7 +351,7 @@ internal sealed class LocalLauncher : ITaskLauncher
         {
             return false;
         }
-        return queued / Math.Max(1, _pool.Count) > _startSeconds;
+        return unknown || queued / Math.Max(1, _pool.Count) > _startSeconds;
     }
 
     private void StartWorker()
