@@ -7,12 +7,16 @@ namespace Flow.Sdk.Runtime;
 
 /// <summary>
 /// The stored stdout and stderr of one attempt, in <see cref="LogFormat"/>, written as each line arrives so a killed
-/// task keeps its log.
+/// task keeps its log. A stream's file is created with its first line: a task that prints nothing leaves no empty
+/// files (readers take a missing log as empty), which saves two files per task in a wide foreach.
 /// </summary>
 internal sealed class AttemptLog : IDisposable
 {
-    private readonly Stream _stdout;
-    private readonly Stream _stderr;
+    private readonly IFileSystem _fs;
+    private readonly string _attemptDir;
+    private Stream? _stdout;
+    private Stream? _stderr;
+    private bool _disposed;
     private readonly Lock _gate = new();
     private readonly long _maxBytes;
     private long _stdoutBytes;
@@ -24,9 +28,9 @@ internal sealed class AttemptLog : IDisposable
     public AttemptLog(IFileSystem fs, string attemptDir, long maxBytes = DefaultMaxMegabytes * 1024L * 1024L)
     {
         _maxBytes = maxBytes;
+        _fs = fs;
+        _attemptDir = attemptDir;
         fs.Directory.CreateDirectory(attemptDir);
-        _stdout = fs.FileStream.New(fs.Path.Combine(attemptDir, LogFormat.Stdout), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
-        _stderr = fs.FileStream.New(fs.Path.Combine(attemptDir, LogFormat.Stderr), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
     }
 
     public void Write(bool isError, string line)
@@ -34,7 +38,10 @@ internal sealed class AttemptLog : IDisposable
         var bytes = LogFormat.Line(DateTime.UtcNow, line);
         lock (_gate)
         {
-            var stream = isError ? _stderr : _stdout;
+            if (_disposed)
+            {
+                return;
+            }
             ref var written = ref isError ? ref _stderrBytes : ref _stdoutBytes;
             if (written > _maxBytes)
             {
@@ -50,17 +57,34 @@ internal sealed class AttemptLog : IDisposable
             {
                 written += bytes.Length;
             }
-            stream.Write(bytes);
-            stream.Flush();
+            try
+            {
+                var stream = isError
+                    ? _stderr ??= Open(LogFormat.Stderr)
+                    : _stdout ??= Open(LogFormat.Stdout);
+                stream.Write(bytes);
+                stream.Flush();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A log that cannot be stored (disk full, permissions) must not stop the task's output: the console
+                // keeps showing it, and this stream stores nothing more.
+                written = _maxBytes + 1;
+                Console.Error.WriteLine($"flow: the {(isError ? "stderr" : "stdout")} log in {_attemptDir} could not be written ({e.Message}); the console still shows the task's output.");
+            }
         }
     }
+
+    private Stream Open(string name) =>
+        _fs.FileStream.New(_fs.Path.Combine(_attemptDir, name), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
 
     public void Dispose()
     {
         lock (_gate)
         {
-            _stdout.Dispose();
-            _stderr.Dispose();
+            _disposed = true;
+            _stdout?.Dispose();
+            _stderr?.Dispose();
         }
     }
 }

@@ -81,7 +81,7 @@ internal sealed class Scheduler(
                 RunConsole.TaskEvent(result.Launch.Prefix, "Task finished successfully.");
                 RunConsole.Succeeded(task.Step);
                 launcher.Observe(task.Step, result.Seconds, result.CpuShare);
-                failure ??= Advance(task, result.Launch.Request.TaskId, result.Launch.Request.Attempt);
+                failure ??= Advance(task, result.Launch.Request.TaskId, done);
                 continue;
             }
             var failed = Fail(task, result, done);
@@ -130,7 +130,7 @@ internal sealed class Scheduler(
                         cloned = true;
                         _queue.RemoveAt(i--);
                         Unqueued(task.Step);
-                        _cloneFailure ??= Advance(task, taskId, 0);
+                        _cloneFailure ??= Advance(task, taskId, store.ReadAttemptDone(store.AttemptDir(graph.Name, runId, task.Step, taskId, 0)));
                     }
                     else
                     {
@@ -204,12 +204,11 @@ internal sealed class Scheduler(
 
     private string NextTaskId() => (++_nextTaskId).ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Queues the successors of a task that succeeded; returns a failure when the run cannot go on.</summary>
-    private string? Advance(PendingTask task, string taskId, int attempt)
+    /// <summary>Queues the successors of a task that succeeded (<paramref name="done"/>: its attempt's record); returns a failure when the run cannot go on.</summary>
+    private string? Advance(PendingTask task, string taskId, AttemptDoneRecord? done)
     {
         var name = task.Step;
         var path = $"{runId}/{name}/{taskId}";
-        var done = store.ReadAttemptDone(store.AttemptDir(graph.Name, runId, name, taskId, attempt));
         var step = graph.FindStep(name);
         if (done is null || step is null)
         {
