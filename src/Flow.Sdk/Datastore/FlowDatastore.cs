@@ -413,6 +413,9 @@ internal sealed partial class FlowDatastore
     public AttemptStartRecord? ReadAttemptStart(string attemptDir) =>
         ReadRecord<AttemptStartRecord>(FileSystem.Path.Combine(attemptDir, "started.json"), tolerateDamage: true);
 
+    /// <summary>Whether the attempt has a start record (without reading it).</summary>
+    public bool HasAttemptStart(string attemptDir) => FileSystem.File.Exists(FileSystem.Path.Combine(attemptDir, "started.json"));
+
     public string AttemptHeartbeatPath(string attemptDir) => FileSystem.Path.Combine(attemptDir, "heartbeat");
 
     /// <summary>The attempt's card: an HTML fragment, rewritten whole (atomically) by each refresh and last before done.json.</summary>

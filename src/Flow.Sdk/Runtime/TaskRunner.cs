@@ -31,6 +31,8 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
     private readonly Dictionary<string, FlowDatastore> _stores = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Flow, string RunId), RunRecord> _runs = [];
     private readonly BlobCache _cache = new();
+    private readonly Dictionary<string, AttemptDoneRecord> _inputs = new(StringComparer.Ordinal);
+    private const int MaxCachedInputs = 256;
     private readonly Lock _gate = new();
     private (FlowDatastore Store, string AttemptDir)? _current;
 
@@ -145,7 +147,8 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
 
     private async Task<AttemptDoneRecord> RunAttemptAsync(FlowDatastore store, string attemptDir, TaskRequest request, RunRecord run)
     {
-        if (store.ReadAttemptStart(attemptDir) is null)
+        // The orchestrator wrote it for a task it sent to a worker; a task run by itself (a cluster job) writes it.
+        if (!store.HasAttemptStart(attemptDir))
         {
             store.StartAttempt(attemptDir, new AttemptStartRecord(DateTimeOffset.UtcNow, request.InputPaths, Environment.ProcessId, request.SplitIndex));
         }
@@ -322,7 +325,7 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
     /// <summary>One finished input task of this task: its path and its successful attempt.</summary>
     private sealed record InputTask(string Path, string Step, string TaskId, AttemptDoneRecord Done);
 
-    private static List<InputTask> ReadInputs(FlowDatastore store, TaskRequest request)
+    private List<InputTask> ReadInputs(FlowDatastore store, TaskRequest request)
     {
         var result = new List<InputTask>(request.InputPaths.Count);
         foreach (var input in request.InputPaths)
@@ -332,8 +335,22 @@ internal sealed class TaskRunner(IFileSystem fs, IReadOnlyDictionary<string, Flo
             {
                 throw new FlowException($"Malformed input path '{input}'; expected run/Step/task.", ExitCodes.Failure);
             }
-            var done = LatestAttemptIfSucceeded(store, request.Flow, parts[0], parts[1], parts[2])
-                ?? throw new FlowException($"Input task {request.Flow}/{input} has no successful attempt.", ExitCodes.Failure);
+            // A task with one input shares it with its siblings (every item of a foreach has the same parent), and a
+            // succeeded attempt is final: the worker reads it once. A join's many inputs are each read by it alone.
+            var key = request.InputPaths.Count == 1 ? $"{store.Root}\n{request.Flow}/{input}" : null;
+            if (key is null || !_inputs.TryGetValue(key, out var done))
+            {
+                done = LatestAttemptIfSucceeded(store, request.Flow, parts[0], parts[1], parts[2])
+                    ?? throw new FlowException($"Input task {request.Flow}/{input} has no successful attempt.", ExitCodes.Failure);
+                if (key is not null)
+                {
+                    if (_inputs.Count >= MaxCachedInputs)
+                    {
+                        _inputs.Clear();
+                    }
+                    _inputs[key] = done;
+                }
+            }
             result.Add(new InputTask(input, parts[1], parts[2], done));
         }
         return result;
