@@ -30,7 +30,6 @@ internal sealed class AttemptLog : IDisposable
         _maxBytes = maxBytes;
         _fs = fs;
         _attemptDir = attemptDir;
-        fs.Directory.CreateDirectory(attemptDir);
     }
 
     public void Write(bool isError, string line)
@@ -75,8 +74,20 @@ internal sealed class AttemptLog : IDisposable
         }
     }
 
-    private Stream Open(string name) =>
-        _fs.FileStream.New(_fs.Path.Combine(_attemptDir, name), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+    private Stream Open(string name)
+    {
+        var path = _fs.Path.Combine(_attemptDir, name);
+        try
+        {
+            return _fs.FileStream.New(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // The attempt's folder exists once its start is recorded; a log written before that creates it.
+            _fs.Directory.CreateDirectory(_attemptDir);
+            return _fs.FileStream.New(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+        }
+    }
 
     public void Dispose()
     {

@@ -21,8 +21,7 @@ public sealed class AttemptLogTests
         {
         }
 
-        fs.Directory.Exists(Dir).ShouldBeTrue();
-        fs.Directory.GetFiles(Dir).ShouldBeEmpty();
+        (fs.Directory.Exists(Dir) ? fs.Directory.GetFiles(Dir) : []).ShouldBeEmpty();
         LogReader.ReadAll(fs, Dir).ShouldBeEmpty();
     }
 
