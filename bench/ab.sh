@@ -26,6 +26,7 @@ prepare "$b"
 cases=(
   "run, unchanged template flow|Bench|run"
   "as typed: dotnet flow run|Bench|typed run"
+  "run after a one-line edit|Bench|edit"
   "show|Bench|show"
   "as typed: dotnet flow show|Bench|typed show"
   "foreach of 100|Wide|run --count 100"
@@ -51,7 +52,11 @@ for _ in $(seq "$n"); do
       [ "$side" = B ] && dir=$b
       cd "$dir/$project"
       start=$(date +%s%N)
-      if [[ "$args" == typed\ * ]]; then
+      if [ "$args" = edit ]; then
+        # A one-line edit to a text never built before, then run: build, store and materialize new code.
+        sed -i -E "s/(Hello|Howdy)[^,]*, \{Name\}!/Howdy $(date +%s%N), {Name}!/" HelloFlow.cs
+        "$dir/tools/dotnet-flow" run >/dev/null 2>&1 || true
+      elif [[ "$args" == typed\ * ]]; then
         # shellcheck disable=SC2086
         NUGET_PACKAGES="$dir/nuget" dotnet flow ${args#typed } >/dev/null 2>&1 || true
       else

@@ -112,8 +112,9 @@ measure() { # name, then the command; REPS=k overrides N for one case
 }
 
 edit_and_run() {
-  # A one-line edit of a step, alternating between two texts so every repetition changes the code.
-  if grep -q 'Hello, {Name}!' HelloFlow.cs; then sed -i 's/Hello, {Name}!/Howdy, {Name}!/' HelloFlow.cs; else sed -i 's/Howdy, {Name}!/Hello, {Name}!/' HelloFlow.cs; fi
+  # A one-line edit of a step, to a text never built before: every repetition builds, stores and materializes new
+  # code, as a user's edit does (alternating two texts would find the code of the last but one run materialized).
+  sed -i -E "s/(Hello|Howdy)[^,]*, \{Name\}!/Howdy $(date +%s%N), {Name}!/" HelloFlow.cs
   "$flow" run
 }
 

@@ -108,6 +108,10 @@ internal static partial class AtomicFile
         }
     }
 
+    /// <summary>Makes <paramref name="created"/> a hard link to <paramref name="existing"/> where the file system can; else false.</summary>
+    public static bool TryHardLink(IFileSystem fs, string existing, string created) =>
+        fs is FileSystem && !OperatingSystem.IsWindows() && Link(existing, created) == 0;
+
     [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Link(string existing, string created);
 }

@@ -71,6 +71,7 @@ internal static class RunSession
         var snapshots = new SnapshotStore(store);
         StartupTrace.Mark("leased");
         var (hash, manifest) = snapshots.Import(settings.SnapshotDir);
+        StartupTrace.Mark("imported");
         if (!manifest.Graphs().Any(g => g.Name == flow.Name))
         {
             throw new FlowException($"The code snapshot next to this executable has no flow {flow.Name}; rebuild the project.", ExitCodes.Failure);

@@ -117,6 +117,31 @@ public sealed class WritersAndGcTests : IDisposable
     }
 
     [Fact]
+    public void SnapshotMaterialize_AfterAnEdit_TakesUnchangedFilesFromTheLastFolder_ButNeverOneWhoseContentChanged()
+    {
+        var snapshots = new SnapshotStore(Store);
+        var first = SnapshotFixture.Write(_scenario.Root + "-v1", ("bin/App.dll", "v1"), ("bin/lib/Lib.dll", "lib"), ("bin/Other.dll", "other"));
+        var (hash1, manifest1) = snapshots.Import(first);
+        var dir1 = snapshots.Materialize(hash1, manifest1);
+        // Damage in the last folder: its content no longer matches its hash.
+        File.WriteAllText(Path.Combine(dir1, "Other.dll"), "tampered");
+
+        var second = SnapshotFixture.Write(_scenario.Root + "-v2", ("bin/App.dll", "v2"), ("bin/lib/Lib.dll", "lib"), ("bin/Other.dll", "other"));
+        var (hash2, manifest2) = snapshots.Import(second);
+        // Without Lib.dll's blob, the second folder can only have it from the first.
+        var lib = manifest2.Files.Single(f => f.Path == "bin/lib/Lib.dll").Sha;
+        File.Delete(Store.Blobs.PathOf(lib));
+        var dir2 = snapshots.Materialize(hash2, manifest2);
+
+        File.ReadAllText(Path.Combine(dir2, "App.dll")).ShouldBe("v2");
+        File.ReadAllText(Path.Combine(dir2, "lib", "Lib.dll")).ShouldBe("lib");
+        File.ReadAllText(Path.Combine(dir2, "Other.dll")).ShouldBe("other", "a changed file is never reused: it comes from its blob");
+        // The folder it came from may be collected: the new folder keeps its files.
+        Directory.Delete(dir1, recursive: true);
+        File.ReadAllText(Path.Combine(dir2, "lib", "Lib.dll")).ShouldBe("lib");
+    }
+
+    [Fact]
     public void SnapshotMaterialize_AManifestPathOutsideItsFolder_IsRefusedAndWritesNothingOutside()
     {
         var snapshot = SnapshotFixture.Write(_scenario.Root + "-evil", ("bin/../../escaped.txt", "should never be written"));
