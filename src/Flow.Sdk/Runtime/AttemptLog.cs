@@ -19,15 +19,22 @@ internal sealed class AttemptLog : IDisposable
     private bool _disposed;
     private readonly Lock _gate = new();
     private readonly long _maxBytes;
+    private readonly TextWriter _notes;
     private long _stdoutBytes;
     private long _stderrBytes;
 
     /// <summary>The default cap of each stream of an attempt (<c>--max-log-size</c>, in MB).</summary>
     public const int DefaultMaxMegabytes = 10;
 
-    public AttemptLog(IFileSystem fs, string attemptDir, long maxBytes = DefaultMaxMegabytes * 1024L * 1024L)
+    /// <param name="fs">The file system the log is written to.</param>
+    /// <param name="attemptDir">The attempt's folder (created with the first line if missing).</param>
+    /// <param name="maxBytes">The cap of each stream (<c>--max-log-size</c>).</param>
+    /// <param name="notes">Where a log that cannot be written is reported; by default the console's stderr as it is
+    /// now, so a note never goes through a <see cref="LogTee"/> installed later that writes back into this log.</param>
+    public AttemptLog(IFileSystem fs, string attemptDir, long maxBytes = DefaultMaxMegabytes * 1024L * 1024L, TextWriter? notes = null)
     {
         _maxBytes = maxBytes;
+        _notes = notes ?? Console.Error;
         _fs = fs;
         _attemptDir = attemptDir;
     }
@@ -35,6 +42,7 @@ internal sealed class AttemptLog : IDisposable
     public void Write(bool isError, string line)
     {
         var bytes = LogFormat.Line(DateTime.UtcNow, line);
+        string? note = null;
         lock (_gate)
         {
             if (_disposed)
@@ -69,8 +77,13 @@ internal sealed class AttemptLog : IDisposable
                 // A log that cannot be stored (disk full, permissions) must not stop the task's output: the console
                 // keeps showing it, and this stream stores nothing more.
                 written = _maxBytes + 1;
-                Console.Error.WriteLine($"flow: the {(isError ? "stderr" : "stdout")} log in {_attemptDir} could not be written ({e.Message}); the console still shows the task's output.");
+                note = $"flow: the {(isError ? "stderr" : "stdout")} log in {_attemptDir} could not be written ({e.Message}); the console still shows the task's output.";
             }
+        }
+        // Printed outside the lock: the writer may be a console another thread holds while it writes to this log.
+        if (note is not null)
+        {
+            _notes.WriteLine(note);
         }
     }
 

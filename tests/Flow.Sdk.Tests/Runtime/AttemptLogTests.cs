@@ -74,4 +74,38 @@ public sealed class AttemptLogTests
             Directory.Delete(root, recursive: true);
         }
     }
+
+    [Fact]
+    public void ANoteThatALogCannotBeWritten_GoesToTheStderrOfWhenTheLogWasOpened_NotToATeeThatWritesBackIntoIt()
+    {
+        // Under `step --logs` stderr is replaced by a tee into this very log after the log is opened; a note sent
+        // through the tee would take the tee's lock while holding the log's, which another thread may hold the other
+        // way round.
+        var root = Directory.CreateTempSubdirectory("flow-log-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(root, LogFormat.Stdout));
+            var real = new StringWriter();
+            var teed = new StringWriter();
+            var console = Console.Error;
+            Console.SetError(real);
+            try
+            {
+                using var log = new AttemptLog(new FileSystem(), root);
+                Console.SetError(new LogTee(teed, line => log.Write(isError: true, line)));
+                log.Write(isError: false, "cannot be stored");
+            }
+            finally
+            {
+                Console.SetError(console);
+            }
+
+            real.ToString().ShouldContain("stdout log");
+            teed.ToString().ShouldBeEmpty();
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
 }
