@@ -152,7 +152,9 @@ internal sealed class SnapshotStore(FlowDatastore store)
     /// A file the last materialized folder has with the same content (after an edit, every file but the project's own
     /// assembly) is hard-linked from there once its content is checked against its hash, instead of decompressed from
     /// its blob: ~35 ms fewer on the way to the first task after each build. Code folders are never changed once
-    /// complete, and a link outlives a gc of the folder it came from.
+    /// complete, and a link outlives a gc of the folder it came from. Only binaries are linked (<see cref="Linkable"/>):
+    /// linked files share their content, so a text file a task rewrites beside its code (a config, a cache) would
+    /// change in every folder that links it; those are small and written from their blobs.
     /// </remarks>
     public string Materialize(string hash, SnapshotManifest manifest)
     {
@@ -184,7 +186,7 @@ internal sealed class SnapshotStore(FlowDatastore store)
             var target = SafePath.Under(_fs, temp, relative)
                 ?? throw new FlowException($"The code snapshot {hash[..12]} lists '{file.Path}', which points outside its folder; the datastore is damaged (run 'dotnet flow verify').", ExitCodes.Failure);
             _fs.Directory.CreateDirectory(_fs.Path.GetDirectoryName(target)!);
-            if (previous is null || !previous.TryGetValue(file.Sha, out var same) || !TryLinkVerified(same, target, file.Sha))
+            if (previous is null || !Linkable(relative) || !previous.TryGetValue(file.Sha, out var same) || !TryLinkVerified(same, target, file.Sha))
             {
                 _fs.File.WriteAllBytes(target, store.Blobs.Get(file.Sha));
             }
@@ -216,6 +218,14 @@ internal sealed class SnapshotStore(FlowDatastore store)
         }
         return dir;
     }
+
+    /// <summary>Whether a file of a code folder may share its content with another folder's: assemblies, symbols and
+    /// native libraries, which a process loads and does not rewrite.</summary>
+    private static bool Linkable(string relative) =>
+        relative.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+        || relative.EndsWith(".pdb", StringComparison.OrdinalIgnoreCase)
+        || relative.EndsWith(".so", StringComparison.OrdinalIgnoreCase)
+        || relative.EndsWith(".dylib", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>In a code folder: "&lt;sha&gt; &lt;path&gt;" per file, so the next materialization can link what did not change.</summary>
     private const string FilesList = ".files";

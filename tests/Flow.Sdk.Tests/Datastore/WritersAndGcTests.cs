@@ -117,16 +117,16 @@ public sealed class WritersAndGcTests : IDisposable
     }
 
     [Fact]
-    public void SnapshotMaterialize_AfterAnEdit_TakesUnchangedFilesFromTheLastFolder_ButNeverOneWhoseContentChanged()
+    public void SnapshotMaterialize_AfterAnEdit_TakesUnchangedBinariesFromTheLastFolder_ButNeverOneWhoseContentChanged_NorATextFile()
     {
         var snapshots = new SnapshotStore(Store);
-        var first = SnapshotFixture.Write(_scenario.Root + "-v1", ("bin/App.dll", "v1"), ("bin/lib/Lib.dll", "lib"), ("bin/Other.dll", "other"));
+        var first = SnapshotFixture.Write(_scenario.Root + "-v1", ("bin/App.dll", "v1"), ("bin/lib/Lib.dll", "lib"), ("bin/Other.dll", "other"), ("bin/settings.json", "s"));
         var (hash1, manifest1) = snapshots.Import(first);
         var dir1 = snapshots.Materialize(hash1, manifest1);
         // Damage in the last folder: its content no longer matches its hash.
         File.WriteAllText(Path.Combine(dir1, "Other.dll"), "tampered");
 
-        var second = SnapshotFixture.Write(_scenario.Root + "-v2", ("bin/App.dll", "v2"), ("bin/lib/Lib.dll", "lib"), ("bin/Other.dll", "other"));
+        var second = SnapshotFixture.Write(_scenario.Root + "-v2", ("bin/App.dll", "v2"), ("bin/lib/Lib.dll", "lib"), ("bin/Other.dll", "other"), ("bin/settings.json", "s"));
         var (hash2, manifest2) = snapshots.Import(second);
         // Without Lib.dll's blob, the second folder can only have it from the first.
         var lib = manifest2.Files.Single(f => f.Path == "bin/lib/Lib.dll").Sha;
@@ -136,6 +136,9 @@ public sealed class WritersAndGcTests : IDisposable
         File.ReadAllText(Path.Combine(dir2, "App.dll")).ShouldBe("v2");
         File.ReadAllText(Path.Combine(dir2, "lib", "Lib.dll")).ShouldBe("lib");
         File.ReadAllText(Path.Combine(dir2, "Other.dll")).ShouldBe("other", "a changed file is never reused: it comes from its blob");
+        // A task may rewrite a text file beside its code; that must not reach another build's folder.
+        File.WriteAllText(Path.Combine(dir2, "settings.json"), "rewritten by a task");
+        File.ReadAllText(Path.Combine(dir1, "settings.json")).ShouldBe("s");
         // The folder it came from may be collected: the new folder keeps its files.
         Directory.Delete(dir1, recursive: true);
         File.ReadAllText(Path.Combine(dir2, "lib", "Lib.dll")).ShouldBe("lib");
