@@ -32,9 +32,11 @@ public sealed partial class TemplateLoopTests(PackedProduct product)
         var build = product.Dotnet(dir, "build", "-nr:false");
         build.ExitCode.ShouldBe(0, build.ToString());
         var output = Path.Combine(dir, "bin", "Debug", "net10.0");
+        // The product is compiled ahead of time only when it is packed on linux-x64 (eng/ReadyToRun.targets).
+        var packedCompiled = OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.X64;
         foreach (var dependency in new[] { "ZstdSharp", "TestableIO.System.IO.Abstractions.Wrappers", "Testably.Abstractions.FileSystem.Interface", "Markdig" })
         {
-            IsReadyToRun(Path.Combine(output, dependency + ".dll")).ShouldBeTrue($"{dependency}.dll in the build output has no ahead-of-time code");
+            IsReadyToRun(Path.Combine(output, dependency + ".dll")).ShouldBe(packedCompiled, $"{dependency}.dll in the build output: ahead-of-time code expected where the package was packed with it");
         }
 
         // A version of the project's own choosing (here an older one) is copied from its package, as it is.
