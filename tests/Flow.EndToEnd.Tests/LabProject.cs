@@ -68,6 +68,19 @@ internal static class LabProject
             [Step] public void End() { }
         }
 
+        public partial class WaitingForeachFlow : FlowSpec
+        {
+            public partial int[] Items { get; set; }
+
+            [Step] public void Start() { Items = [0, 1, 2, 3, 4, 5]; Next(Wait, forEach: nameof(Items)); }
+
+            [Step] public void Wait(int item) { Thread.Sleep(2500); Next(Join); }
+
+            [Step] public void Join(Inputs<WaitingForeachFlow> inputs) => Next(End);
+
+            [Step] public void End() { }
+        }
+
         public partial class ExitFlow : FlowSpec
         {
             [Step] public void Start() { Environment.Exit(3); Next(End); }

@@ -30,6 +30,21 @@ public sealed class SchedulerTests(PackedProduct product)
     }
 
     [Fact]
+    public void TasksThatWait_GetMoreWorkersThanCores_BeforeTheFirstOfThemEnds()
+    {
+        // A step's duration is unknown until a task ends; its first task's CPU use shows sooner that the tasks wait.
+        var dir = LabProject.Get(product);
+
+        var run = product.Flow(dir, "run", "--flow", "WaitingForeachFlow", "--max-workers", "8");
+
+        run.ExitCode.ShouldBe(0, run.ToString());
+        var intervals = Intervals(dir, run, "WaitingForeachFlow", "Wait");
+        intervals.Count.ShouldBe(6);
+        var firstEnd = intervals.Min(i => i.End);
+        intervals.Count(i => i.Start < firstEnd).ShouldBeGreaterThan(Math.Min(Environment.ProcessorCount, 5), "tasks started before the first ended");
+    }
+
+    [Fact]
     public void RefusedRun_OfCodeThatRanBefore_LeavesNoWorkerBehind()
     {
         // A run of code that ran before starts its first worker before it opens the datastore; a run refused after
@@ -91,8 +106,15 @@ public sealed class SchedulerTests(PackedProduct product)
     /// <summary>The largest number of Nap attempts whose [started, finished] intervals overlap.</summary>
     private static int MostAtOnce(string dir, ProcessResult run)
     {
+        var intervals = Intervals(dir, run, "SleepyForeachFlow", "Nap");
+        intervals.Count.ShouldBe(4);
+        return intervals.Max(i => intervals.Count(o => o.Start < i.End && i.Start < o.End));
+    }
+
+    private static List<(DateTimeOffset Start, DateTimeOffset End)> Intervals(string dir, ProcessResult run, string flow, string step)
+    {
         var runId = System.Text.RegularExpressions.Regex.Match(run.Stdout, @"Run (\d+) of").Groups[1].Value;
-        var steps = Path.Combine(dir, ".flow", "runs", "SleepyForeachFlow", runId, "steps", "Nap");
+        var steps = Path.Combine(dir, ".flow", "runs", flow, runId, "steps", step);
         var intervals = Directory.GetDirectories(steps).Select(task =>
         {
             var attempt = Path.Combine(task, "0");
@@ -100,7 +122,6 @@ public sealed class SchedulerTests(PackedProduct product)
             using var done = JsonDocument.Parse(File.ReadAllText(Path.Combine(attempt, "done.json")));
             return (Start: started.RootElement.GetProperty("startedAt").GetDateTimeOffset(), End: done.RootElement.GetProperty("finishedAt").GetDateTimeOffset());
         }).ToList();
-        intervals.Count.ShouldBe(4);
-        return intervals.Max(i => intervals.Count(o => o.Start < i.End && i.Start < o.End));
+        return intervals;
     }
 }

@@ -25,6 +25,9 @@ internal sealed class LocalLauncher : ITaskLauncher
     /// <summary>Tasks shorter than this are taken as CPU-bound whatever their measured share (see WorthStarting).</summary>
     private static readonly double s_shortTask = 0.05;
 
+    /// <summary>How long the first task of a step runs before its CPU use so far says whether the step's tasks wait.</summary>
+    private static readonly TimeSpan s_probeAfter = TimeSpan.FromMilliseconds(250);
+
     /// <summary>A launcher stops a task this long after its <c>[Timeout]</c> when the task did not stop itself.</summary>
     private static readonly TimeSpan s_timeoutLeeway = TimeSpan.FromSeconds(10);
 
@@ -43,6 +46,7 @@ internal sealed class LocalLauncher : ITaskLauncher
     private readonly HashSet<WorkerProcess> _dedicated = [];
     private readonly Dictionary<string, double> _stepSeconds = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> _stepCpuShare = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Probe> _probes = new(StringComparer.Ordinal);
     private double _startSeconds = 0.15;
     private int _failedStarts;
     private int _running;
@@ -66,7 +70,24 @@ internal sealed class LocalLauncher : ITaskLauncher
         {
             lock (_gate)
             {
-                return _starting.Count == 0 ? s_never : Task.WhenAny(_starting.Keys);
+                // A step's first task that has not ended by its probe time wakes the scheduler then, to ask again, and
+                // again each time its running time doubles (its start may have been busy compiling, not waiting).
+                List<Task>? waits = null;
+                foreach (var probe in _probes.Values)
+                {
+                    if (probe.Wake is not { IsCompleted: false })
+                    {
+                        var elapsed = Stopwatch.GetElapsedTime(probe.Started);
+                        probe.Wake = Task.Delay(elapsed < s_probeAfter ? s_probeAfter - elapsed : elapsed);
+                    }
+                    (waits ??= []).Add(probe.Wake);
+                }
+                if (waits is null)
+                {
+                    return _starting.Count == 0 ? s_never : Task.WhenAny(_starting.Keys);
+                }
+                waits.AddRange(_starting.Keys);
+                return Task.WhenAny(waits);
             }
         }
     }
@@ -206,6 +227,10 @@ internal sealed class LocalLauncher : ITaskLauncher
             else
             {
                 worker = TakeIdle(peek: false) ?? throw new InvalidOperationException("no idle worker: HasRoom was not asked first");
+                if (!_stepSeconds.ContainsKey(launch.Request.Step) && !_probes.ContainsKey(launch.Request.Step))
+                {
+                    _probes[launch.Request.Step] = new Probe(worker, Stopwatch.GetTimestamp(), worker.CpuTime);
+                }
             }
             _busy.Add(worker);
             _running++;
@@ -230,6 +255,10 @@ internal sealed class LocalLauncher : ITaskLauncher
         {
             _busy.Remove(worker);
             _running--;
+            if (_probes.TryGetValue(request.Step, out var probe) && probe.Worker == worker)
+            {
+                _probes.Remove(request.Step);
+            }
             if (_dedicated.Remove(worker) || outcome.Status is null || worker.HasExited)
             {
                 // A task's own process ends with its task; a worker that died is replaced on demand.
@@ -334,8 +363,16 @@ internal sealed class LocalLauncher : ITaskLauncher
             if (!_stepSeconds.TryGetValue(step, out var seconds))
             {
                 // No task of this step has finished yet: it counts as CPU-bound, so workers start up to one per core
-                // at once and beyond that only once a finished task shows that the step's tasks wait. A foreach of
-                // trivial tasks on 2 cores otherwise started a third worker that only compiled and competed.
+                // at once and beyond that only once its tasks show that they wait. A foreach of trivial tasks on 2
+                // cores otherwise started a third worker that only compiled and competed. The first task's CPU use
+                // shows it before it ends: one that has run a quarter of a second mostly waiting makes the step's
+                // queue count as waiting work at least that long per task.
+                if (_probes.TryGetValue(step, out var probe) && probe.Waiting() is { } sofar)
+                {
+                    waits = true;
+                    queued += sofar * count;
+                    continue;
+                }
                 unknown = true;
                 continue;
             }
@@ -386,6 +423,29 @@ internal sealed class LocalLauncher : ITaskLauncher
 
     /// <summary>A worker still starting, and when it was started.</summary>
     private sealed record Starting(WorkerProcess Worker, long Started);
+
+    /// <summary>The first task of a step whose duration is not known yet: when it started, and its worker's CPU time then.</summary>
+    private sealed class Probe(WorkerProcess worker, long started, TimeSpan cpu)
+    {
+        public WorkerProcess Worker { get; } = worker;
+
+        public long Started { get; } = started;
+
+        /// <summary>Gets or sets the timer that wakes the scheduler at the probe time.</summary>
+        public Task? Wake { get; set; }
+
+        /// <summary>The seconds the task has run when it has run past the probe time using under a fifth of a core; else null.</summary>
+        public double? Waiting()
+        {
+            var elapsed = Stopwatch.GetElapsedTime(Started);
+            if (elapsed < s_probeAfter)
+            {
+                return null;
+            }
+            var share = (Worker.CpuTime - cpu).TotalSeconds / elapsed.TotalSeconds;
+            return share < 0.2 ? elapsed.TotalSeconds : null;
+        }
+    }
 
     /// <summary>Where a task's lines go: its attempt's log, and the console with the task's prefix.</summary>
     private sealed class ConsoleTaskOutput(string prefix, AttemptLog log) : ITaskOutput

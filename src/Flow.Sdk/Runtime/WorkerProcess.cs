@@ -147,6 +147,23 @@ internal sealed class WorkerProcess : IDisposable
         }
     }
 
+    /// <summary>Gets the CPU time the worker's process has used so far (zero once it cannot be read).</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            try
+            {
+                _process.Refresh();
+                return _process.TotalProcessorTime;
+            }
+            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+            {
+                return TimeSpan.Zero;
+            }
+        }
+    }
+
     public void Kill()
     {
         try
