@@ -425,7 +425,7 @@ internal sealed class LocalLauncher : ITaskLauncher
     private sealed record Starting(WorkerProcess Worker, long Started);
 
     /// <summary>The first task of a step whose duration is not known yet: when it started, and its worker's CPU time then.</summary>
-    private sealed class Probe(WorkerProcess worker, long started, TimeSpan cpu)
+    private sealed class Probe(WorkerProcess worker, long started, TimeSpan? cpu)
     {
         public WorkerProcess Worker { get; } = worker;
 
@@ -438,11 +438,12 @@ internal sealed class LocalLauncher : ITaskLauncher
         public double? Waiting()
         {
             var elapsed = Stopwatch.GetElapsedTime(Started);
-            if (elapsed < s_probeAfter)
+            // A CPU time that cannot be read (the process exited) says nothing: the task's end will.
+            if (elapsed < s_probeAfter || cpu is not { } before || Worker.CpuTime is not { } now)
             {
                 return null;
             }
-            var share = (Worker.CpuTime - cpu).TotalSeconds / elapsed.TotalSeconds;
+            var share = (now - before).TotalSeconds / elapsed.TotalSeconds;
             return share < 0.2 ? elapsed.TotalSeconds : null;
         }
     }

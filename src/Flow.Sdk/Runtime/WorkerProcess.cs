@@ -147,8 +147,8 @@ internal sealed class WorkerProcess : IDisposable
         }
     }
 
-    /// <summary>Gets the CPU time the worker's process has used so far (zero once it cannot be read).</summary>
-    public TimeSpan CpuTime
+    /// <summary>Gets the CPU time the worker's process has used so far (null when it cannot be read: it exited).</summary>
+    public TimeSpan? CpuTime
     {
         get
         {
@@ -159,7 +159,7 @@ internal sealed class WorkerProcess : IDisposable
             }
             catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
             {
-                return TimeSpan.Zero;
+                return null;
             }
         }
     }
