@@ -74,7 +74,7 @@ public sealed partial class DatastoreAtScaleTests(PackedProduct product)
         var dir = StoreProject.Get(product);
         var launches = new[] { ("StressFlow", 1), ("StressFlow", 2), ("OtherStressFlow", 3), ("OtherStressFlow", 4) };
 
-        var runs = launches.Select(l => Task.Run(() => product.Flow(dir, "run", "--flow", l.Item1, "--salt", l.Item2.ToString(CultureInfo.InvariantCulture), "--max-num-splits", "200"))).ToArray();
+        var runs = launches.Select(l => Task.Run(() => product.Flow(dir, "run", "--flow", l.Item1, "--salt", l.Item2.ToString(CultureInfo.InvariantCulture), "--max-num-splits", "200", "--verbose"))).ToArray();
         var all = Task.WhenAll(runs);
         var reads = 0;
         var errors = new List<string>();

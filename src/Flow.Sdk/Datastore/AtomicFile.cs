@@ -44,22 +44,30 @@ internal static partial class AtomicFile
     {
         if (!overwrite && fs is FileSystem && !OperatingSystem.IsWindows())
         {
-            // The target's folder nearly always exists: it is created when link(2) says it is missing.
+            // The target's folder nearly always exists: it is created when link(2) says it is missing. The error is
+            // read at once, before any other call of this thread can replace it.
             var linked = Link(temp, final);
-            if (linked != 0 && Marshal.GetLastPInvokeError() == ENoEnt && fs.File.Exists(temp))
+            var error = linked == 0 ? 0 : Marshal.GetLastPInvokeError();
+            if (error == ENoEnt)
             {
                 fs.Directory.CreateDirectory(fs.Path.GetDirectoryName(final)!);
                 linked = Link(temp, final);
+                error = linked == 0 ? 0 : Marshal.GetLastPInvokeError();
             }
             if (linked == 0)
             {
                 fs.File.Delete(temp);
                 return true;
             }
-            if (Marshal.GetLastPInvokeError() == EExist)
+            if (error == EExist)
             {
                 fs.File.Delete(temp);
                 return false;
+            }
+            if (error == ENoEnt)
+            {
+                // The folder exists now, so the temp file is what is missing: say which write lost it.
+                throw new FileNotFoundException($"Could not find file '{temp}', written to become {final}", temp);
             }
             // A file system without hard links (some FUSE and network mounts): the move below, best effort.
         }
@@ -68,6 +76,10 @@ internal static partial class AtomicFile
         {
             fs.File.Move(temp, final, overwrite);
             return true;
+        }
+        catch (FileNotFoundException e) when (!fs.File.Exists(temp))
+        {
+            throw new FileNotFoundException($"Could not find file '{temp}', written to become {final}", temp, e);
         }
         catch (IOException) when (!overwrite && fs.File.Exists(final))
         {

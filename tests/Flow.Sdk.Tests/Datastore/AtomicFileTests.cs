@@ -38,4 +38,20 @@ public sealed class AtomicFileTests : IDisposable
         File.ReadAllText(final).ShouldBe("third");
         Directory.GetFiles(tmp).ShouldBeEmpty();
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ATempFileGoneBeforeItsPublish_IsReportedWithTheFileItWasToBecome(bool overwrite)
+    {
+        var temp = Path.Combine(_root, "tmp", "0123456789abcdef0123456789abcdef");
+        var final = Path.Combine(_root, "runs", "F", "1", "run.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(temp)!);
+
+        var error = Should.Throw<FileNotFoundException>(() => AtomicFile.Publish(_fs, temp, final, overwrite));
+
+        error.FileName.ShouldBe(temp);
+        error.Message.ShouldContain(final);
+        File.Exists(final).ShouldBeFalse();
+    }
 }
