@@ -76,6 +76,12 @@ internal sealed partial class FlowDatastore
         }
         if (exists && LooksLikeADatastore(fs, root))
         {
+            if (fs.File.Exists(formatFile))
+            {
+                // Another writer created the datastore between the first look and this one (runs started at once on
+                // a new datastore): it is whole now.
+                return Open(fs, root, create);
+            }
             throw new FlowException(
                 $"The datastore at {root} has runs or blobs but no format.json: it is damaged; restore format.json (its content is {{\"format\":{FormatVersion}}}) or point --datastore elsewhere.",
                 ExitCodes.Failure);

@@ -320,4 +320,49 @@ public sealed class FlowDatastoreTests
 
         store.ListFlows().ShouldBe(["Alpha", "Zeta"]);
     }
+
+    [Fact]
+    public void Open_WithCreate_WhileAnotherWriterCreatesTheSameDatastore_OpensItInsteadOfCallingItDamaged()
+    {
+        // The other writer finishes creating the datastore (format.json, then its first blobs) just after this one
+        // found no format.json: runs started at once on a new datastore.
+        var fs = new RacingFileSystem();
+        var root = fs.Path.Combine(fs.Path.GetTempPath(), "project", ".flow");
+        fs.BeforeFirstLook = () =>
+        {
+            FlowDatastore.Open(fs, root, create: true);
+            fs.Directory.CreateDirectory(fs.Path.Combine(root, "blobs", "ab"));
+        };
+
+        var store = FlowDatastore.Open(fs, root, create: true);
+
+        store.Root.ShouldBe(root);
+        fs.File.ReadAllText(fs.Path.Combine(root, "format.json")).ShouldContain("\"format\":1");
+    }
+
+    /// <summary>A mock file system where another writer acts right after the first look for a datastore's format.json.</summary>
+    private sealed class RacingFileSystem : MockFileSystem
+    {
+        private readonly RacingFile _file;
+
+        public RacingFileSystem() => _file = new RacingFile(this);
+
+        public Action? BeforeFirstLook { get; set; }
+
+        public override IFile File => _file;
+
+        private sealed class RacingFile(RacingFileSystem owner) : MockFile(owner)
+        {
+            public override bool Exists(string? path)
+            {
+                var exists = base.Exists(path);
+                if (path is not null && path.EndsWith("format.json", StringComparison.Ordinal) && owner.BeforeFirstLook is { } act)
+                {
+                    owner.BeforeFirstLook = null;
+                    act();
+                }
+                return exists;
+            }
+        }
+    }
 }
