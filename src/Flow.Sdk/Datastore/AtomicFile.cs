@@ -64,9 +64,9 @@ internal static partial class AtomicFile
                 fs.File.Delete(temp);
                 return false;
             }
-            if (error == ENoEnt)
+            if (error == ENoEnt && !fs.File.Exists(temp))
             {
-                // The folder exists now, so the temp file is what is missing: say which write lost it.
+                // The temp file is what is missing: say which write lost it.
                 throw new FileNotFoundException($"Could not find file '{temp}', written to become {final}", temp);
             }
             // A file system without hard links (some FUSE and network mounts): the move below, best effort.

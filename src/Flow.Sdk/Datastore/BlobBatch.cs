@@ -12,6 +12,9 @@ internal sealed class BlobBatch : IDisposable
     // A class, not a value tuple: generic code over reference types is compiled ahead of time (docs/performance.md).
     private readonly List<PendingBlob> _pending = [];
     private readonly HashSet<string> _shas = new(StringComparer.Ordinal);
+    // The batch is the current one of an execution context, and a task or timer started inside it carries it along:
+    // a blob stored from another thread must neither tear the lists nor be published twice (or never).
+    private readonly Lock _gate = new();
     private bool _ended;
 
     internal BlobBatch(BlobStore store, BlobBatch? outer)
@@ -23,25 +26,67 @@ internal sealed class BlobBatch : IDisposable
     internal BlobBatch? Outer { get; }
 
     /// <summary>Gets the number of blobs waiting for <see cref="Commit"/>.</summary>
-    public int Pending => _pending.Count;
+    public int Pending
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pending.Count;
+            }
+        }
+    }
 
-    internal bool Holds(string sha) => _shas.Contains(sha) || Outer?.Holds(sha) == true;
+    /// <summary>Whether the blob waits in this batch (or an outer one) to be published with it.</summary>
+    internal bool Holds(string sha)
+    {
+        lock (_gate)
+        {
+            if (!_ended && _shas.Contains(sha))
+            {
+                return true;
+            }
+        }
+        return Outer?.Holds(sha) == true;
+    }
 
     internal void Add(string sha, string temp, string final, bool durable)
     {
-        if (!_shas.Add(sha))
+        lock (_gate)
         {
-            _store.TryDelete(temp); // the same value twice in one batch: one blob
-            return;
+            if (!_ended)
+            {
+                if (_shas.Add(sha))
+                {
+                    _pending.Add(new PendingBlob(sha, temp, final, durable));
+                }
+                else
+                {
+                    _store.TryDelete(temp); // the same value twice in one batch: one blob
+                }
+                return;
+            }
         }
-        _pending.Add(new PendingBlob(sha, temp, final, durable));
+        // Stored after the batch ended, from a context that still carries it: published now, alone.
+        var fs = _store.FileSystem;
+        if (!durable)
+        {
+            FileSync.Path(fs, temp);
+        }
+        _store.Publish(sha, temp);
+        FileSync.Path(fs, fs.Path.GetDirectoryName(final)!);
     }
 
     /// <summary>Makes every blob of the batch durable and visible; a record naming them may be written after this.</summary>
     public void Commit()
     {
+        List<PendingBlob> pending;
+        lock (_gate)
+        {
+            pending = [.. _pending];
+        }
         var fs = _store.FileSystem;
-        var unsynced = _pending.FindAll(p => !p.Durable);
+        var unsynced = pending.FindAll(p => !p.Durable);
         if (unsynced.Count >= FileSync.BatchThreshold)
         {
             FileSync.FileSystemOf(fs, _store.TempDirectory);
@@ -54,7 +99,7 @@ internal sealed class BlobBatch : IDisposable
             }
         }
         var dirs = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var blob in _pending)
+        foreach (var blob in pending)
         {
             _store.Publish(blob.Sha, blob.Temp);
             dirs.Add(fs.Path.GetDirectoryName(blob.Final)!);
@@ -70,28 +115,46 @@ internal sealed class BlobBatch : IDisposable
                 FileSync.Path(fs, dir);
             }
         }
-        _pending.Clear();
-        _shas.Clear();
-        End();
+        List<PendingBlob> late;
+        lock (_gate)
+        {
+            // Whatever another thread added while these were published goes now too: nothing is left unpublished.
+            late = _pending.Skip(pending.Count).ToList();
+            _pending.Clear();
+            _shas.Clear();
+            _ended = true;
+        }
+        foreach (var blob in late)
+        {
+            if (!blob.Durable)
+            {
+                FileSync.Path(fs, blob.Temp);
+            }
+            _store.Publish(blob.Sha, blob.Temp);
+            FileSync.Path(fs, fs.Path.GetDirectoryName(blob.Final)!);
+        }
+        _store.EndBatch(this);
     }
 
     public void Dispose()
     {
-        foreach (var blob in _pending)
+        List<PendingBlob> pending;
+        lock (_gate)
+        {
+            if (_ended)
+            {
+                return;
+            }
+            pending = [.. _pending];
+            _pending.Clear();
+            _shas.Clear();
+            _ended = true;
+        }
+        foreach (var blob in pending)
         {
             _store.TryDelete(blob.Temp);
         }
-        _pending.Clear();
-        End();
-    }
-
-    private void End()
-    {
-        if (!_ended)
-        {
-            _ended = true;
-            _store.EndBatch(this);
-        }
+        _store.EndBatch(this);
     }
 }
 

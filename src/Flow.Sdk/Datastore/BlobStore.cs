@@ -83,7 +83,14 @@ internal sealed class BlobStore
         return batch;
     }
 
-    internal void EndBatch(BlobBatch batch) => _batch.Value = batch.Outer;
+    /// <summary>Makes the batch's outer batch current again, where the batch is still the current one.</summary>
+    internal void EndBatch(BlobBatch batch)
+    {
+        if (ReferenceEquals(_batch.Value, batch))
+        {
+            _batch.Value = batch.Outer;
+        }
+    }
 
     /// <summary>
     /// The writers' half of the gc protocol (docs/datastore.md, "Writers and gc"): true when the blob exists, after

@@ -69,4 +69,46 @@ public sealed class BlobBatchTests : IDisposable
 
         _store.Blobs.Get(sha).ShouldBe(data);
     }
+
+    [Fact]
+    public async Task ABlobStoredAfterItsBatchEnded_ByATaskThatCarriesIt_IsPublished()
+    {
+        using var go = new ManualResetEventSlim();
+        Task<string> late;
+        using (var batch = _store.Blobs.BeginBatch())
+        {
+            late = Task.Run(() =>
+            {
+                go.Wait();
+                return _store.Blobs.Put(Encoding.UTF8.GetBytes("stored by a task the batch outlived"));
+            });
+            _store.Blobs.Put(Encoding.UTF8.GetBytes("stored in the batch"));
+            batch.Commit();
+        }
+
+        go.Set();
+        var sha = await late;
+
+        _store.Blobs.Exists(sha).ShouldBeTrue("a record may name it now");
+        Encoding.UTF8.GetString(_store.Blobs.Get(sha)).ShouldBe("stored by a task the batch outlived");
+        TempFiles().ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task ABatchDisposedWithoutCommit_ElsewhereThanItBegan_NoLongerClaimsItsBlobs()
+    {
+        var value = Encoding.UTF8.GetBytes("abandoned, then stored again");
+        using (var outer = _store.Blobs.BeginBatch())
+        {
+            var inner = _store.Blobs.BeginBatch();
+            _store.Blobs.Put(value);
+            // Ended on another thread: here it is still the current batch.
+            await Task.Run(inner.Dispose);
+
+            var sha = _store.Blobs.Put(value);
+            outer.Commit();
+
+            _store.Blobs.Exists(sha).ShouldBeTrue("stored again, not taken as waiting in the abandoned batch");
+        }
+    }
 }
