@@ -67,7 +67,7 @@ internal static partial class AtomicFile
             if (error == ENoEnt && !fs.File.Exists(temp))
             {
                 // The temp file is what is missing: say which write lost it.
-                throw new FileNotFoundException($"Could not find file '{temp}', written to become {final}", temp);
+                throw Lost(temp, final, inner: null);
             }
             // A file system without hard links (some FUSE and network mounts): the move below, best effort.
         }
@@ -79,7 +79,7 @@ internal static partial class AtomicFile
         }
         catch (FileNotFoundException e) when (!fs.File.Exists(temp))
         {
-            throw new FileNotFoundException($"Could not find file '{temp}', written to become {final}", temp, e);
+            throw Lost(temp, final, e);
         }
         catch (IOException) when (!overwrite && fs.File.Exists(final))
         {
@@ -87,6 +87,10 @@ internal static partial class AtomicFile
             return false;
         }
     }
+
+    /// <summary>A temp file gone before its publish, named with the file it was to become (which write lost it).</summary>
+    private static FileNotFoundException Lost(string temp, string final, Exception? inner) =>
+        new($"Could not find file '{temp}', written to become {final}", temp, inner);
 
     /// <summary>
     /// Writes <paramref name="bytes"/> to <paramref name="final"/> atomically. <paramref name="durable"/> flushes the

@@ -68,13 +68,7 @@ internal sealed class BlobBatch : IDisposable
             }
         }
         // Stored after the batch ended, from a context that still carries it: published now, alone.
-        var fs = _store.FileSystem;
-        if (!durable)
-        {
-            FileSync.Path(fs, temp);
-        }
-        _store.Publish(sha, temp);
-        FileSync.Path(fs, fs.Path.GetDirectoryName(final)!);
+        _store.PublishAlone(sha, temp, durable);
     }
 
     /// <summary>Makes every blob of the batch durable and visible; a record naming them may be written after this.</summary>
@@ -126,12 +120,7 @@ internal sealed class BlobBatch : IDisposable
         }
         foreach (var blob in late)
         {
-            if (!blob.Durable)
-            {
-                FileSync.Path(fs, blob.Temp);
-            }
-            _store.Publish(blob.Sha, blob.Temp);
-            FileSync.Path(fs, fs.Path.GetDirectoryName(blob.Final)!);
+            _store.PublishAlone(blob.Sha, blob.Temp, blob.Durable);
         }
         _store.EndBatch(this);
     }

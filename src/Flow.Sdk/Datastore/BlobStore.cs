@@ -210,8 +210,7 @@ internal sealed class BlobStore
             batch.Add(sha, temp, PathOf(sha), durable: true);
             return sha;
         }
-        Publish(sha, temp);
-        FileSync.Path(_fs, _fs.Path.GetDirectoryName(PathOf(sha))!);
+        PublishAlone(sha, temp, durable: true);
         return sha;
     }
 
@@ -247,14 +246,24 @@ internal sealed class BlobStore
             batch.Add(sha, temp, PathOf(sha), durable: large);
             return;
         }
-        Publish(sha, temp);
-        FileSync.Path(_fs, _fs.Path.GetDirectoryName(PathOf(sha))!);
+        PublishAlone(sha, temp, durable: true);
     }
 
     /// <summary>Moves a durable temp file into place (an existing blob wins: equal content).</summary>
     internal void Publish(string sha, string temp)
     {
         AtomicFile.Publish(_fs, temp, PathOf(sha), overwrite: false);
+    }
+
+    /// <summary>Publishes one blob outside a batch: its bytes made durable (unless they are), then its name.</summary>
+    internal void PublishAlone(string sha, string temp, bool durable)
+    {
+        if (!durable)
+        {
+            FileSync.Path(_fs, temp);
+        }
+        Publish(sha, temp);
+        FileSync.Path(_fs, _fs.Path.GetDirectoryName(PathOf(sha))!);
     }
 
     /// <summary>Raw bytes, handed to the disk every chunk so a large value is durable soon after its last write.</summary>

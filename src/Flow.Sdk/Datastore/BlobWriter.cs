@@ -121,8 +121,7 @@ internal sealed class BlobWriter : Stream
             }
             else
             {
-                _store.Publish(key, _tempPath!);
-                FileSync.Path(_store.FileSystem, _store.FileSystem.Path.GetDirectoryName(_store.PathOf(key))!);
+                _store.PublishAlone(key, _tempPath!, durable: true);
             }
         }
         _temp = null;
